@@ -1,0 +1,69 @@
+"""posim: a product-owner simulator.
+
+The public headless API::
+
+    import posim
+
+    scenario = posim.load_scenario("tutorial")       # a path or a built-in name
+    result = posim.simulate(scenario, strategy="wsjf", reporting="honest", seed=1)
+    result.metrics["lead_time_mean"]
+    batch = posim.run_replications(scenario, "wsjf", runs=100, jobs=2)
+    batch.summary["net_value"]["ci95"]
+
+Names are loaded lazily on first use, so ``import posim`` stays cheap and never
+loads Textual or Rich (``tests/test_imports.py`` proves it).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from posim.engine import Result, simulate
+    from posim.runs import RunResult, run_replications
+    from posim.scenario import Scenario, ScenarioError, load_scenario
+
+try:
+    __version__: str = _distribution_version("posim")
+    """The installed version of posim ("0+unknown" when run from a bare checkout)."""
+except PackageNotFoundError:  # pragma: no cover - only without an install
+    __version__ = "0+unknown"
+
+_LAZY: dict[str, str] = {
+    "load_scenario": "posim.scenario",
+    "Scenario": "posim.scenario",
+    "ScenarioError": "posim.scenario",
+    "simulate": "posim.engine",
+    "Result": "posim.engine",
+    "run_replications": "posim.runs",
+    "RunResult": "posim.runs",
+}
+
+__all__ = [
+    "Result",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "run_replications",
+    "simulate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'posim' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Public names plus the module's own attributes."""
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,401 @@
+"""Headless replications: run one scenario with one strategy many times.
+
+:func:`run_replications` runs replication ``r = 0 .. runs-1`` with the seed
+:func:`posim.engine.randomness.replication_seed` ``(root, r)``: every
+replication, including the only one of a single run, uses a derived seed, so
+replication ``r`` gets the same luck whatever the strategy (common random
+numbers) and whatever ``runs`` is.  (:func:`posim.simulate` with ``seed=s``
+uses ``s`` itself; ``posim run --seed s`` reports the derived seed of each
+replication.)
+
+With ``jobs > 1`` replications run in a process pool (``spawn`` context), a
+few per task; results are keyed by replication and reduced in replication
+order, so the output is identical for any number of jobs.
+
+:class:`RunWriter` writes a run's files (``runs.csv``, ``items.csv``,
+``events.jsonl``, ``run.json``) while the replications arrive, so records
+never pile up in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+from posim import stats
+from posim.engine import METRIC_NAMES, simulate
+from posim.engine.randomness import replication_seed
+from posim.engine.strategies import StrategySpec, parse_spec, resolve_ordering
+
+if TYPE_CHECKING:
+    from posim.engine.records import Record
+    from posim.scenario import Scenario
+
+MAX_RUNS = 1_000_000
+"""Most replications one call may run."""
+
+SUMMARY_KEYS = ("mean", "ci95", "p50", "p85")
+"""Keys of each metric's summary in the JSON document (DESIGN section 6)."""
+
+TASKS_PER_JOB = 4
+"""Tasks per worker process: enough to balance the load, few enough to keep overhead low."""
+
+Metrics = dict[str, float | None]
+"""One run's metrics, keyed by :data:`posim.engine.METRIC_NAMES`, in that order."""
+
+
+@dataclass(frozen=True)
+class Replication:
+    """The outcome of one replication."""
+
+    replication: int
+    """Index of the replication (0-based)."""
+    seed: int
+    """Root seed the engine ran it with (``replication_seed(root, replication)``)."""
+    metrics: Metrics
+    """Its metrics (``None`` = no value in this run)."""
+    items: list[dict[str, Any]] = field(default_factory=list)
+    """One row per item with every timestamp (only when details were asked for)."""
+    records: list[Record] = field(default_factory=list)
+    """The event records (only with ``keep_records=True``)."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Every replication of a run, and the summary of each metric across them."""
+
+    scenario: str
+    """Scenario name."""
+    strategy: str
+    """Ordering strategy (``wsjf``, ``file.py:Class``, ...)."""
+    reporting: str
+    """Reporting policy (``honest``, ``optimistic``, ``green``)."""
+    seed: int
+    """Root seed of the run."""
+    runs: list[Replication]
+    """The replications in order."""
+    summary: dict[str, dict[str, Any]]
+    """Per metric: ``mean``, ``ci95`` (``[lo, hi]``), ``p50``, ``p85`` (``None`` when no run had a value)."""
+
+    def values(self, metric: str) -> list[float | None]:
+        """The metric's value in every replication, in replication order."""
+        return [run.metrics[metric] for run in self.runs]
+
+    def to_json(self, version: str) -> dict[str, Any]:
+        """The ``posim run --json`` document (DESIGN section 6); ``version`` is posim's."""
+        return {
+            "posim": version,
+            "scenario": self.scenario,
+            "strategy": self.strategy,
+            "reporting": self.reporting,
+            "seed": self.seed,
+            "runs": [
+                {
+                    "replication": run.replication,
+                    "seed": run.seed,
+                    "metrics": {
+                        name: _finite_or_none(value) for name, value in run.metrics.items()
+                    },
+                }
+                for run in self.runs
+            ],
+            "summary": _finite_or_none(self.summary),
+        }
+
+
+def summarise(values: Sequence[float | None]) -> dict[str, Any]:
+    """Summary of one metric across replications: ``mean``, ``ci95``, ``p50``, ``p85``.
+
+    ``None`` values are skipped; when every value is ``None`` every entry is ``None``.
+    The CI is Student-t at 95 % (``[v, v]`` for a single value).
+    """
+    full = stats.summary(values)
+    return {key: full[key] for key in SUMMARY_KEYS}
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value`` with NaN and infinities (which JSON cannot hold) replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(inner) for inner in value]
+    return value
+
+
+def dumps_json(document: Any) -> str:
+    """A JSON document as posim prints and writes it (indented, newline-terminated)."""
+    return json.dumps(_finite_or_none(document), indent=2, allow_nan=False) + "\n"
+
+
+def _run_chunk(
+    scenario: Scenario,
+    strategy: str,
+    reporting: str,
+    tasks: Sequence[tuple[int, int]],
+    keep_records: bool,
+    details: bool,
+) -> list[Replication]:
+    """Run the ``(replication, seed)`` pairs of one task (in a worker or in-process)."""
+    done = []
+    for replication, seed in tasks:
+        result = simulate(
+            scenario,
+            strategy=strategy,
+            reporting=reporting,
+            seed=seed,
+            keep_records=keep_records,
+        )
+        done.append(
+            Replication(
+                replication=replication,
+                seed=seed,
+                metrics=dict(result.metrics),
+                items=list(result.items) if details else [],
+                records=list(result.records) if keep_records else [],
+            )
+        )
+    return done
+
+
+def _chunks(tasks: list[tuple[int, int]], size: int) -> list[list[tuple[int, int]]]:
+    return [tasks[start : start + size] for start in range(0, len(tasks), size)]
+
+
+def _pooled_batches(
+    chunks: list[list[tuple[int, int]]],
+    workers: int,
+    args: tuple[Scenario, str, str],
+    keep_records: bool,
+    details: bool,
+    progress: Callable[[int], None] | None,
+) -> Iterator[list[Replication]]:
+    """Run chunks in a ``spawn`` process pool; yield them in order.
+
+    Each chunk is yielded as soon as it and every chunk before it are done;
+    ``progress`` hears about each chunk the moment it finishes.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict[Future[list[Replication]], int] = {
+            pool.submit(_run_chunk, *args, chunk, keep_records, details): index
+            for index, chunk in enumerate(chunks)
+        }
+        finished: dict[int, list[Replication]] = {}
+        next_index = 0
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    finished[index] = future.result()
+                    if progress is not None:
+                        progress(len(finished[index]))
+                while next_index in finished:
+                    yield finished.pop(next_index)
+                    next_index += 1
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _serial_batches(
+    tasks: list[tuple[int, int]],
+    args: tuple[Scenario, str, str],
+    keep_records: bool,
+    details: bool,
+    progress: Callable[[int], None] | None,
+) -> Iterator[list[Replication]]:
+    """Run replications one by one in this process."""
+    for task in tasks:
+        batch = _run_chunk(*args, [task], keep_records, details)
+        if progress is not None:
+            progress(1)
+        yield batch
+
+
+def check_run_options(
+    strategy: str, reporting: str = "honest", runs: int = 1, jobs: int = 1
+) -> StrategySpec:
+    """Check a run's options before anything runs; the parsed strategy spec.
+
+    A custom strategy (``file.py:Class``) is imported here, so its errors show
+    up at once rather than inside a worker process.
+
+    Raises:
+        ValueError: with a one-line message, for an unknown strategy or
+            reporting policy, or ``runs``/``jobs`` out of range.
+    """
+    if not 1 <= runs <= MAX_RUNS:
+        raise ValueError(f"--runs must be between 1 and {MAX_RUNS}, got {runs}")
+    if jobs < 0:
+        raise ValueError(f"--jobs must be >= 0 (0 = every core), got {jobs}")
+    spec = parse_spec(strategy, reporting)
+    resolve_ordering(spec.ordering)
+    return spec
+
+
+def run_replications(
+    scenario: Scenario,
+    strategy: str = "fifo",
+    reporting: str = "honest",
+    seed: int | None = None,
+    runs: int = 1,
+    jobs: int = 1,
+    keep_records: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_replication: Callable[[Replication], None] | None = None,
+) -> RunResult:
+    """Run ``runs`` replications of ``scenario`` and summarise every metric.
+
+    Args:
+        scenario: the validated scenario.
+        strategy: an ``ORDERING[+REPORTING]`` spec (``wsjf``, ``wsjf+green``,
+            ``my_po.py:Cautious``); a reporting part overrides ``reporting``.
+        reporting: the reporting policy when the spec names none.
+        seed: root seed (default: the scenario's ``seed``); replication ``r``
+            runs with ``replication_seed(seed, r)``.
+        runs: number of replications (1 .. :data:`MAX_RUNS`).
+        jobs: worker processes; 1 runs in this process, 0 uses every core.
+        keep_records: keep each replication's event records and item rows.
+        progress: called with the number of replications just finished.
+        on_replication: called with each replication, in replication order, as
+            soon as it (and every one before it) is done.  When given, the
+            returned replications carry metrics only, so records and items do
+            not accumulate in memory.
+
+    Raises:
+        ValueError: a bad ``runs``/``jobs`` value or an unknown strategy or
+            reporting policy (:class:`posim.engine.strategies.StrategyError`).
+    """
+    spec = check_run_options(strategy, reporting, runs, jobs)
+    root = scenario.seed if seed is None else seed
+    tasks = [(r, replication_seed(root, r)) for r in range(runs)]
+    workers = min(jobs if jobs > 0 else (os.cpu_count() or 1), runs)
+    details = keep_records or on_replication is not None
+    args: tuple[Scenario, str, str] = (scenario, spec.ordering, spec.reporting)
+
+    if workers <= 1:
+        batches = _serial_batches(tasks, args, keep_records, details, progress)
+    else:
+        size = max(1, math.ceil(runs / (workers * TASKS_PER_JOB)))
+        chunks = _chunks(tasks, size)
+        batches = _pooled_batches(chunks, workers, args, keep_records, details, progress)
+
+    collected: list[Replication] = []
+    for batch in batches:
+        for replication in batch:
+            if on_replication is not None:
+                on_replication(replication)
+                replication = replace(replication, items=[], records=[])
+            collected.append(replication)
+
+    summary = {name: summarise([r.metrics.get(name) for r in collected]) for name in METRIC_NAMES}
+    return RunResult(
+        scenario=scenario.name,
+        strategy=spec.ordering,
+        reporting=spec.reporting,
+        seed=root,
+        runs=collected,
+        summary=summary,
+    )
+
+
+RUNS_CSV = "runs.csv"
+"""One row per replication: replication, seed, every metric."""
+ITEMS_CSV = "items.csv"
+"""One row per item of every replication, with every timestamp."""
+EVENTS_JSONL = "events.jsonl"
+"""The event records of every replication, one JSON object per line."""
+RUN_JSON = "run.json"
+"""The ``posim run --json`` document."""
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: ``None`` is empty, containers are JSON, the rest as is."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(_finite_or_none(value), separators=(",", ":"))
+    return value
+
+
+class RunWriter:
+    """Writes a run's files into a folder while its replications arrive.
+
+    Use as a context manager; pass :meth:`add` as ``on_replication`` to
+    :func:`run_replications` (with ``keep_records=True``), then call
+    :meth:`finish` with the result::
+
+        with RunWriter(out_dir) as writer:
+            result = run_replications(..., keep_records=True, on_replication=writer.add)
+            writer.finish(result, posim.__version__)
+    """
+
+    def __init__(self, out_dir: Path | str) -> None:
+        self.out_dir = Path(out_dir)
+        """The folder written to (created if missing)."""
+        self._items_file: IO[str] | None = None
+        self._events_file: IO[str] | None = None
+        self._items: Any = None
+        self._item_fields: tuple[str, ...] = ()
+
+    def __enter__(self) -> RunWriter:
+        from posim.engine.metrics import ITEM_FIELDS
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._items_file = open(self.out_dir / ITEMS_CSV, "w", encoding="utf-8", newline="")
+        self._events_file = open(self.out_dir / EVENTS_JSONL, "w", encoding="utf-8")
+        self._item_fields = ("replication", *ITEM_FIELDS)
+        self._items = csv.writer(self._items_file, lineterminator="\n")
+        self._items.writerow(self._item_fields)
+        return self
+
+    def add(self, replication: Replication) -> None:
+        """Append one replication's items and event records."""
+        if self._items is None or self._events_file is None:
+            raise RuntimeError("RunWriter.add outside its with block")
+        number = replication.replication
+        for row in replication.items:
+            self._items.writerow(
+                [number, *(_cell(row.get(name)) for name in self._item_fields[1:])]
+            )
+        for record in replication.records:
+            line = {"replication": number, **record._asdict()}
+            self._events_file.write(
+                json.dumps(_finite_or_none(line), separators=(",", ":"), allow_nan=False) + "\n"
+            )
+
+    def finish(self, result: RunResult, version: str) -> None:
+        """Write ``runs.csv`` and ``run.json`` for the whole run."""
+        with open(self.out_dir / RUNS_CSV, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["replication", "seed", *METRIC_NAMES])
+            for run in result.runs:
+                writer.writerow(
+                    [run.replication, run.seed, *(_cell(run.metrics.get(n)) for n in METRIC_NAMES)]
+                )
+        (self.out_dir / RUN_JSON).write_text(dumps_json(result.to_json(version)), encoding="utf-8")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for handle in (self._items_file, self._events_file):
+            if handle is not None:
+                handle.close()
+        self._items_file = self._events_file = None
+        self._items = None
