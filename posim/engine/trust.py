@@ -210,7 +210,7 @@ def late_penalty(days_late: float) -> float:
 
 
 def _miss(promise: Promise, day: float, what: str) -> TrustChange:
-    """The change for a promise met ``day - forecast_day`` days late."""
+    """The change for a promise met ``day - forecast_day`` days late; ``what`` starts the sentence."""
     days_late = day - promise.forecast_day
     penalty = late_penalty(days_late)
     lateness = (
@@ -262,7 +262,7 @@ def on_horizon(promise: Promise, horizon_day: float) -> TrustChange | None:
     """
     if horizon_day <= promise.forecast_day:
         return None
-    return _miss(promise, horizon_day, "Still not delivered at the end, day")
+    return _miss(promise, horizon_day, f"Not delivered by the end (day {_days(horizon_day)}),")
 
 
 def on_reforecast(old: Promise, new: Promise) -> TrustChange | None:
