@@ -1,0 +1,189 @@
+"""Work items: what a PO can see about them, and the luck hidden inside.
+
+An :class:`Item` is live, mutable engine state.  Everything random about it
+(actual effort, defect, blocker, question, discovered scope) is drawn when it is
+created and stays hidden from strategies and from the player until it shows;
+strategies receive an :class:`ItemView`, which carries only what a product
+owner could know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ItemKind = Literal["feature", "defect", "chore", "request"]
+ServiceClass = Literal["standard", "expedite", "fixed_date", "intangible"]
+ItemState = Literal["inbox", "backlog", "ready", "column", "done", "declined"]
+
+CLASS_RANK = {"expedite": 0, "fixed_date": 1, "standard": 1, "intangible": 1}
+"""Pull precedence by class of service: expedite items go first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Luck:
+    """The hidden draws of one item, made at creation."""
+
+    actual: tuple[float, ...]
+    """Actual effort per work column (0 where the item skips the column)."""
+    defect: bool
+    """Whether the last activity finds a defect that sends the item back."""
+    blocker_column: int
+    """Column index where an external blocker strikes (-1: never)."""
+    blocker_at: float
+    """Fraction of that column's work done when the blocker strikes."""
+    blocker_days: float
+    """How long the blocker lasts."""
+    question: bool
+    """Whether starting work raises a clarification question."""
+    scope_column: int
+    """Column index where new scope is discovered (-1: never)."""
+    scope_extra: float
+    """Extra effort days discovered."""
+    tiebreak: float
+    """A uniform draw for strategies that break ties (or order) at random."""
+
+
+class Item:
+    """A live work item on the board."""
+
+    __slots__ = (
+        "active_block",
+        "arrived",
+        "blocked_since",
+        "blocked_time",
+        "cls",
+        "column",
+        "column_entered",
+        "commit_seq",
+        "committed",
+        "cost_of_delay",
+        "declined",
+        "done",
+        "due",
+        "estimate",
+        "finished_here",
+        "id",
+        "kind",
+        "late_value_loss",
+        "luck",
+        "pending_blocker",
+        "pending_question",
+        "pending_scope",
+        "product",
+        "pull_key",
+        "question_asked",
+        "remaining",
+        "requester",
+        "reworked",
+        "route",
+        "route_pos",
+        "started",
+        "state",
+        "title",
+        "value",
+        "worked",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        item_id: int,
+        title: str,
+        kind: ItemKind,
+        cls: ServiceClass,
+        value: float,
+        cost_of_delay: float,
+        estimate: tuple[float, ...],
+        luck: Luck,
+        *,
+        requester: str | None = None,
+        product: str | None = None,
+        due: float | None = None,
+        late_value_loss: float = 0.5,
+        arrived: float = 0.0,
+    ) -> None:
+        self.id = item_id
+        self.title = title
+        self.kind = kind
+        self.cls = cls
+        self.value = value
+        self.cost_of_delay = cost_of_delay
+        self.estimate = estimate
+        self.luck = luck
+        self.requester = requester
+        self.product = product
+        self.due = due
+        self.late_value_loss = late_value_loss
+        self.arrived = arrived
+        self.state: ItemState = "inbox"
+        self.route: list[int] = [i for i, effort in enumerate(luck.actual) if effort > 0]
+        self.remaining: list[float] = list(luck.actual)
+        self.route_pos = -1
+        self.column = -1
+        self.finished_here = False
+        self.worker: str | None = None
+        self.commit_seq = 0
+        self.pull_key: tuple[int, float, int] = (1, 0.0, 0)
+        self.committed: float | None = None
+        self.started: float | None = None
+        self.done: float | None = None
+        self.declined: float | None = None
+        self.column_entered: dict[int, float] = {}
+        self.worked = 0.0
+        self.blocked_time: dict[str, float] = {}
+        self.active_block: str | None = None
+        self.blocked_since = 0.0
+        self.pending_blocker = luck.blocker_column >= 0
+        self.pending_question = luck.question
+        self.pending_scope = luck.scope_column >= 0
+        self.question_asked: float | None = None
+        self.reworked = False
+
+    @property
+    def estimate_total(self) -> float:
+        """Sum of estimated effort over all activities."""
+        return sum(self.estimate)
+
+    def next_column(self) -> int:
+        """The column the item goes to next (-1: it is finished)."""
+        pos = self.route_pos + 1
+        return self.route[pos] if pos < len(self.route) else -1
+
+    def delivered_value(self) -> float:
+        """Value realised by a done item (fixed-date items lose value when late)."""
+        if self.done is None:
+            return 0.0
+        if self.due is not None and self.done > self.due:
+            return self.value * (1.0 - self.late_value_loss)
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """What a product owner can see about an item: estimates, never actual effort."""
+
+    id: int
+    title: str
+    kind: str
+    cls: str
+    value: float
+    cost_of_delay: float
+    estimate: tuple[float, ...]
+    """Estimated effort per column (original estimate, not actual)."""
+    estimate_total: float
+    requester: str | None
+    influence: float
+    """Influence of the requester (0 for none)."""
+    product: str | None
+    due: float | None
+    arrived: float
+    tiebreak: float
+    """A random number drawn for this item from the tie-break stream."""
+    state: str
+    column: str | None
+    blocked: str | None
+    """Cause of an active block (blocker, question) or None."""
+    started: float | None
+    done: float | None
+    committed: float | None

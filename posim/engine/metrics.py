@@ -1,0 +1,276 @@
+"""Metrics of one run, per-item rows and the :class:`Result` of a simulation.
+
+The metric names are part of posim's contract (DESIGN section 6).  A metric
+that has no value in a run (no items done, no stakeholders…) is ``None``.
+Definitions, all over the horizon ``H``:
+
+``lead_time_*``      arrival -> done, done items
+``cycle_time_*``     first start (entering the first work column) -> done
+``wip_mean``         sum over started items of (min(done, H) - started) / H
+``flow_efficiency``  sum of worked time / sum of cycle time, over done items
+``blocked_days``     days items spent blocked (blockers and questions) before H
+``cost_of_delay``    per arrived item: cost per day x days from arrival to done
+                     (or to the horizon, or to the day it was declined)
+``forecast_error_days``  mean |delivered day - forecast day| over every status
+                     report whose items were delivered (or whose day passed)
+``deadline_hit_rate``    fixed-date items due before H (or done): share done
+                     on or before their due day
+Percentiles use linear interpolation between order statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from posim.engine import scoring, trust
+from posim.engine.records import Record
+
+if TYPE_CHECKING:
+    from posim.engine.simulation import Simulation
+
+METRIC_NAMES: tuple[str, ...] = (
+    "items_done",
+    "throughput_per_day",
+    "lead_time_mean",
+    "lead_time_p50",
+    "lead_time_p85",
+    "lead_time_p95",
+    "cycle_time_mean",
+    "cycle_time_p50",
+    "cycle_time_p85",
+    "cycle_time_p95",
+    "wip_mean",
+    "value_delivered",
+    "cost_of_delay",
+    "net_value",
+    "trust_mean",
+    "forecast_error_days",
+    "deadline_hit_rate",
+    "flow_efficiency",
+    "blocked_days",
+    "score",
+)
+"""Every metric of a run, in the order tables show them."""
+
+ITEM_FIELDS_BASE: tuple[str, ...] = (
+    "id",
+    "title",
+    "kind",
+    "cls",
+    "requester",
+    "product",
+    "state",
+    "value",
+    "cost_of_delay",
+    "due",
+    "estimate_total",
+    "actual_total",
+    "arrived",
+    "committed",
+    "started",
+    "done",
+    "declined",
+    "lead_time",
+    "cycle_time",
+    "worked",
+    "blocked_blocker",
+    "blocked_question",
+    "defect",
+    "value_delivered",
+)
+"""Fixed keys of an item row; ``entered_<column>`` keys follow, one per column."""
+
+
+def item_fields(columns: list[str]) -> list[str]:
+    """Every key of an item row for a workflow with these columns."""
+    return [*ITEM_FIELDS_BASE, *(f"entered_{c}" for c in columns)]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolation percentile (``q`` in 0..100) of sorted values."""
+    n = len(sorted_values)
+    if n == 1:
+        return sorted_values[0]
+    position = (n - 1) * q / 100.0
+    low = math.floor(position)
+    high = min(low + 1, n - 1)
+    fraction = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+def _spread(prefix: str, values: list[float], out: dict[str, float | None]) -> None:
+    if not values:
+        for suffix in ("mean", "p50", "p85", "p95"):
+            out[f"{prefix}_{suffix}"] = None
+        return
+    values.sort()
+    out[f"{prefix}_mean"] = sum(values) / len(values)
+    out[f"{prefix}_p50"] = percentile(values, 50)
+    out[f"{prefix}_p85"] = percentile(values, 85)
+    out[f"{prefix}_p95"] = percentile(values, 95)
+
+
+def forecast_errors(sim: Simulation) -> list[float]:
+    """|delivered - forecast| for every report that covered items, where known."""
+    horizon = min(sim.now, sim.horizon)
+    items = sim.items
+    errors = []
+    for promise in sim.po.promises:
+        if not promise.item_ids:
+            continue
+        dones = [items[i - 1].done for i in promise.item_ids]
+        if all(d is not None for d in dones):
+            errors.append(abs(max(d for d in dones if d is not None) - promise.forecast_day))
+        elif promise.forecast_day < horizon:
+            errors.append(horizon - promise.forecast_day)
+    return errors
+
+
+def compute_metrics(sim: Simulation) -> dict[str, float | None]:
+    """The metrics of the run so far (at the horizon: of the whole run)."""
+    horizon = sim.horizon
+    now = min(sim.now, horizon)
+    span = now if now > 0 else horizon
+    done = [i for i in sim.items if i.done is not None]
+    out: dict[str, float | None] = {"items_done": float(len(done))}
+    out["throughput_per_day"] = len(done) / span if span > 0 else None
+    _spread("lead_time", [i.done - i.arrived for i in done if i.done is not None], out)
+    _spread("cycle_time", [i.done - i.started for i in done
+                           if i.done is not None and i.started is not None], out)
+    wip_area = 0.0
+    blocked = 0.0
+    value = 0.0
+    cost = 0.0
+    for item in sim.items:
+        if item.started is not None:
+            end = item.done if item.done is not None else now
+            wip_area += max(0.0, min(end, now) - item.started)
+        blocked += sum(item.blocked_time.values())
+        if item.active_block is not None:
+            blocked += max(0.0, now - item.blocked_since)
+        value += item.delivered_value()
+        end = item.done if item.done is not None else (
+            item.declined if item.declined is not None else now)
+        cost += item.cost_of_delay * max(0.0, min(end, now) - item.arrived)
+    out["wip_mean"] = wip_area / span if span > 0 else None
+    out["value_delivered"] = value
+    out["cost_of_delay"] = cost
+    out["net_value"] = value - cost
+    out["trust_mean"] = trust.influence_weighted_mean(
+        (s.influence, s.trust) for s in sim.stakeholders.values()
+    )
+    errors = forecast_errors(sim)
+    out["forecast_error_days"] = sum(errors) / len(errors) if errors else None
+    dated = [i for i in sim.items if i.due is not None and i.state != "declined"
+             and (i.due <= now or i.done is not None)]
+    hits = [i for i in dated if i.done is not None and i.done <= (i.due or 0.0)]
+    out["deadline_hit_rate"] = len(hits) / len(dated) if dated else None
+    cycle = sum((i.done or 0.0) - (i.started or 0.0) for i in done)
+    worked = sum(i.worked for i in done)
+    out["flow_efficiency"] = worked / cycle if cycle > 0 else None
+    out["blocked_days"] = blocked
+    out["score"] = score_of(sim, out).total
+    return {name: out[name] for name in METRIC_NAMES}
+
+
+def score_of(sim: Simulation, metrics: dict[str, float | None]) -> scoring.Score:
+    """The score and grade of a run, term by term."""
+    potential = sum(i.value for i in sim.items)
+    return scoring.score(
+        value_delivered=metrics["value_delivered"] or 0.0,
+        cost_of_delay=metrics["cost_of_delay"] or 0.0,
+        potential_value=potential,
+        trust_mean=metrics["trust_mean"],
+        forecast_error_days=metrics["forecast_error_days"],
+        deadline_hit_rate=metrics["deadline_hit_rate"],
+        flow_efficiency=metrics["flow_efficiency"],
+        horizon_days=sim.horizon,
+    )
+
+
+def item_rows(sim: Simulation) -> list[dict[str, Any]]:
+    """One row per item with every timestamp (the per-item CSV)."""
+    rows = []
+    for item in sim.items:
+        row: dict[str, Any] = {
+            "id": item.id,
+            "title": item.title,
+            "kind": item.kind,
+            "cls": item.cls,
+            "requester": item.requester,
+            "product": item.product,
+            "state": item.state,
+            "value": item.value,
+            "cost_of_delay": item.cost_of_delay,
+            "due": item.due,
+            "estimate_total": item.estimate_total,
+            "actual_total": sum(item.luck.actual),
+            "arrived": item.arrived,
+            "committed": item.committed,
+            "started": item.started,
+            "done": item.done,
+            "declined": item.declined,
+            "lead_time": None if item.done is None else item.done - item.arrived,
+            "cycle_time": None if item.done is None or item.started is None
+            else item.done - item.started,
+            "worked": item.worked,
+            "blocked_blocker": item.blocked_time.get("blocker", 0.0),
+            "blocked_question": item.blocked_time.get("question", 0.0),
+            "defect": item.reworked,
+            "value_delivered": item.delivered_value(),
+        }
+        for index, name in enumerate(sim.activities):
+            row[f"entered_{name}"] = item.column_entered.get(index)
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one simulation run."""
+
+    scenario: str
+    """Scenario name."""
+    strategy: str
+    """Strategy label (``human`` for a played game)."""
+    reporting: str
+    """Reporting policy."""
+    seed: int
+    """Root seed of the run."""
+    horizon: float
+    """Horizon in days."""
+    metrics: dict[str, float | None]
+    """The metrics, keys in :data:`METRIC_NAMES` order."""
+    score: scoring.Score
+    """Score and grade, term by term."""
+    records: list[Record] = field(repr=False)
+    """Every state change (empty when records were not kept)."""
+    items: list[dict[str, Any]] = field(repr=False)
+    """One row per item, every timestamp (see :func:`item_fields`)."""
+    trust_changes: list[tuple[float, trust.TrustChange]] = field(repr=False)
+    """Every trust change with its day."""
+    columns: list[str] = field(default_factory=list)
+    """The workflow's column names."""
+
+
+def build_result(sim: Simulation) -> Result:
+    """Close the books at the current time and build the :class:`Result`."""
+    if sim.finished and not getattr(sim, "_closed", False):
+        sim._closed = True  # type: ignore[attr-defined]
+        sim.po.finish()
+    metrics = compute_metrics(sim)
+    return Result(
+        scenario=sim.scenario.name,
+        strategy=sim.strategy_label,
+        reporting=sim.po.reporting,
+        seed=sim.seed,
+        horizon=sim.horizon,
+        metrics=metrics,
+        score=score_of(sim, metrics),
+        records=sim.records,
+        items=item_rows(sim),
+        trust_changes=list(sim.po.trust_changes),
+        columns=list(sim.activities),
+    )

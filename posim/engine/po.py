@@ -1,0 +1,464 @@
+"""The product owner's job: replenishment, triage, questions, reviews, trust.
+
+The engine asks the product owner at decision points: a request arrived, a
+question was asked, Ready has room, a review is due.  Two policies answer:
+
+* :class:`StrategyPO` — a scripted PO: an ordering (``wsjf``…), a triage
+  policy from the scenario (``product_owner.triage``), a response time for
+  questions limited by the PO's daily attention budget, and a reporting policy
+  (``honest``, ``optimistic``, ``green``).
+* :class:`HumanPO` — a person in the game: every decision arrives as a command
+  through :meth:`Simulation.apply`; the engine only keeps the books.
+
+Both share the bookkeeping that makes trust react to reality: promises,
+deliveries, ignored requests, missed reports and escalations, all through the
+rules of :mod:`posim.engine.trust`, each change a ``trust`` record with its
+cause and explanation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from posim.engine import commands as cmd
+from posim.engine import forecast as fc
+from posim.engine import trust as tr
+from posim.engine.strategies import Ordering, StrategySpec, parse_spec, resolve_ordering
+
+if TYPE_CHECKING:
+    from posim.engine.items import Item
+    from posim.engine.simulation import Simulation
+
+THROUGHPUT_WINDOW_DAYS = 20
+"""Days of throughput history an honest forecast samples from."""
+FORECAST_TRIALS = 500
+"""Monte Carlo trials of a strategy's honest forecast at each review."""
+FORECAST_LEVEL = 85
+"""The percentile an honest report promises."""
+AT_RISK_MARGIN_DAYS = 0.0
+"""An honest report says at risk when its forecast is later than the promise by more than this."""
+
+
+class ProductOwnerPolicy:
+    """What both a human and a strategy PO share: the books of promises and trust."""
+
+    human = False
+    """Whether decisions come from a person (the game)."""
+    label = "human"
+    """The strategy spec, e.g. ``wsjf+honest``; ``human`` for a person."""
+    reporting = "human"
+    """The reporting policy name."""
+
+    def __init__(self, sim: Simulation, auto_commit: bool = True) -> None:
+        self.sim = sim
+        self.auto_commit = auto_commit
+        self.promises: list[tr.Promise] = []
+        """Every promise ever made, in order."""
+        self.trust_changes: list[tuple[float, tr.TrustChange]] = []
+        """Every trust change with its day."""
+        self.reviews_due: dict[str, float] = {}
+        """Stakeholder -> day of the review still waiting for a report."""
+        self.po_free_at = 0.0
+        """When the PO's attention is free again (days)."""
+        self.po_hours_used = 0.0
+        self.escalations = 0
+        self._replenishing = False
+        self._replenish_again = False
+        self._completed_estimate: list[tuple[float, float]] = []
+        self._planned_capacity = 0.0
+        scenario = sim.scenario
+        self.cadence = scenario.cadence
+        self.budget = scenario.product_owner.daily_budget
+
+    # -- hooks the simulation calls ------------------------------------
+
+    def start(self) -> None:
+        """Schedule the routine: replenishment, sprints and reviews."""
+        sim = self.sim
+        cadence = self.cadence
+        if cadence.mode == "scrum":
+            sim.every(0.0, cadence.sprint_days, self._sprint_planning)
+            default_review = cadence.sprint_days
+        else:
+            if cadence.replenish_every > 0:
+                sim.every(0.0, cadence.replenish_every, self._replenish_meeting)
+            default_review = cadence.review_every
+        for spec in scenario_stakeholders(sim):
+            interval = spec.report_every or default_review
+            if interval and interval > 0:
+                sim.every(interval, interval, lambda name=spec.name: self._review(name))
+        if sim.next_review is None:
+            intervals = [s.report_every or default_review for s in scenario_stakeholders(sim)]
+            intervals = [i for i in intervals if i and i > 0]
+            sim.next_review = min(intervals) if intervals else None
+        if cadence.mode == "kanban" and cadence.replenish_every == 0:
+            self.replenish()
+
+    def priority(self, item: Item) -> Any:
+        """Backlog sort key for an arriving item (None: a person places it)."""
+        return None
+
+    def pull_rank(self, item: Item) -> Any:
+        """Rank of a committed item in the pull queues (lower first)."""
+        return (float(item.commit_seq),)
+
+    def on_backlog_changed(self) -> None:
+        """The backlog grew or Ready's limit changed."""
+        if self._continuous:
+            self.replenish()
+
+    def on_ready_changed(self) -> None:
+        """An item left Ready."""
+        if self._continuous:
+            self.replenish()
+
+    def on_request(self, item: Item) -> None:
+        """A request landed in the inbox."""
+        stakeholder = self.sim.stakeholders[item.requester or ""]
+        self.sim.schedule(stakeholder.patience, lambda: self._patience_over(item, 1))
+
+    def on_accepted(self, item: Item) -> None:
+        """A request was accepted into the backlog."""
+
+    def on_declined(self, item: Item) -> None:
+        """A request was declined."""
+        stakeholder = self.sim.stakeholders.get(item.requester or "")
+        if stakeholder is not None:
+            self._change(tr.on_decline(stakeholder.name, stakeholder.influence, item.id))
+
+    def on_question(self, item: Item) -> None:
+        """An item is blocked by a clarification question."""
+
+    def on_report(self, report: cmd.Report) -> None:
+        """A status report was given (a new promise)."""
+        sim = self.sim
+        state = sim.stakeholders[report.stakeholder]
+        open_ids = tuple(i.id for i in sim.open_items(report.stakeholder))
+        promise = tr.Promise(report.stakeholder, sim.now, report.status, report.forecast_day,
+                             open_ids)
+        old = state.last_report
+        if old is not None and old.item_ids and not self._delivered(old):
+            change = tr.on_reforecast(old, promise)
+            if change is not None:
+                self._change(change)
+        state.last_report = promise if open_ids else None
+        state.promises.append(promise)
+        self.promises.append(promise)
+        self.reviews_due.pop(report.stakeholder, None)
+        if not self.reviews_due:
+            sim.review_due = False
+        sim.record("report", stakeholder=report.stakeholder, value=report.forecast_day,
+                   detail=report.status)
+
+    def on_done(self, item: Item) -> None:
+        """An item reached Done: check the promise it belongs to."""
+        sim = self.sim
+        self._completed_estimate.append((sim.now, item.estimate_total))
+        if item.requester is None:
+            return
+        state = sim.stakeholders.get(item.requester)
+        if state is None or state.last_report is None:
+            return
+        promise = state.last_report
+        if item.id in promise.item_ids and self._delivered(promise):
+            self._change(tr.on_delivery(promise, sim.now))
+            state.last_report = None
+
+    def finish(self) -> None:
+        """At the horizon: open promises whose day has passed count as late."""
+        sim = self.sim
+        for state in sim.stakeholders.values():
+            promise = state.last_report
+            if promise is not None and not self._delivered(promise):
+                change = tr.on_horizon(promise, sim.horizon)
+                if change is not None:
+                    self._change(change)
+                state.last_report = None
+
+    # -- shared machinery ----------------------------------------------
+
+    @property
+    def _continuous(self) -> bool:
+        return (self.auto_commit and self.cadence.mode == "kanban"
+                and self.cadence.replenish_every == 0)
+
+    def _delivered(self, promise: tr.Promise) -> bool:
+        items = self.sim.items
+        return all(items[i - 1].done is not None for i in promise.item_ids)
+
+    def _change(self, change: tr.TrustChange) -> None:
+        sim = self.sim
+        state = sim.stakeholders[change.stakeholder]
+        before = state.trust
+        state.trust = tr.apply(before, change.delta)
+        state.trust_history.append((sim.now, state.trust, change.cause))
+        self.trust_changes.append((sim.now, change))
+        sim.record("trust", stakeholder=change.stakeholder, value=state.trust - before,
+                   detail=f"{change.cause}: {change.explanation}")
+        if tr.escalates(before, state.trust):
+            self.escalations += 1
+            sim.record("escalation", stakeholder=change.stakeholder, value=state.trust,
+                       detail=f"trust fell below {tr.ESCALATION_THRESHOLD:g}")
+            self.attention(tr.ESCALATION_PO_HOURS, sim.now)
+
+    def attention(self, hours: float, earliest: float) -> float:
+        """Book ``hours`` of PO attention no earlier than ``earliest``; return when done.
+
+        With no daily budget, attention is never the bottleneck: ``earliest``.
+        """
+        self.po_hours_used += hours
+        if self.budget is None:
+            return earliest
+        start = max(earliest, self.po_free_at)
+        self.po_free_at = start + hours / self.budget
+        return self.po_free_at
+
+    def _patience_over(self, item: Item, periods: int) -> None:
+        sim = self.sim
+        if item.state != "inbox":
+            return
+        state = sim.stakeholders[item.requester or ""]
+        waited = sim.now - item.arrived
+        sim.record("expired", item.id, stakeholder=state.name, value=waited)
+        self._change(tr.on_ignored(state.name, state.influence, waited, state.patience,
+                                   item.id))
+        sim.schedule(state.patience, lambda: self._patience_over(item, periods + 1))
+
+    def _review(self, name: str) -> None:
+        sim = self.sim
+        if name in self.reviews_due:
+            self._change(tr.on_missed_report(name, self.reviews_due[name]))
+        self.reviews_due[name] = sim.now
+        sim.review_due = True
+        sim.record("review", stakeholder=name)
+        intervals = [s.report_every or self._default_review() for s in scenario_stakeholders(sim)]
+        intervals = [i for i in intervals if i and i > 0]
+        if intervals:
+            sim.next_review = min(
+                (math.floor(sim.now / i + 1e-9) + 1) * i for i in intervals
+            )
+        self.on_review_due(name)
+
+    def _default_review(self) -> float:
+        if self.cadence.mode == "scrum":
+            return self.cadence.sprint_days
+        return self.cadence.review_every
+
+    def on_review_due(self, name: str) -> None:
+        """A review with ``name`` is due (a strategy reports; a person is asked)."""
+
+    def replenish(self, capacity: float | None = None) -> None:
+        """Commit from the top of the backlog while Ready has room (and capacity lasts)."""
+        if self._replenishing:
+            self._replenish_again = True
+            return
+        sim = self.sim
+        self._replenishing = True
+        try:
+            again = True
+            while again:
+                self._replenish_again = False
+                while sim.backlog and sim.ready_has_room():
+                    item = sim.backlog[0]
+                    if capacity is not None:
+                        if capacity < item.estimate_total and self._planned_capacity > 0:
+                            break
+                        capacity -= item.estimate_total
+                        self._planned_capacity += item.estimate_total
+                    sim.apply(cmd.Commit(item.id))
+                again = self._replenish_again and capacity is None
+        finally:
+            self._replenishing = False
+
+    def _replenish_meeting(self) -> None:
+        self.sim.record("sprint", detail="replenishment")
+        self.replenish()
+
+    def sprint_capacity(self) -> float:
+        """Sprint planning's forecast capacity in estimated effort-days.
+
+        Yesterday's weather: the estimates of the items finished in the last
+        sprint; before any sprint finished, the team's nominal capacity (each
+        present member's best efficiency x sprint days) x the focus factor.
+        """
+        sim = self.sim
+        days = self.cadence.sprint_days
+        if sim.now > 0:
+            done = sum(e for t, e in self._completed_estimate if t >= sim.now - days)
+            if done > 0:
+                return done
+        nominal = sum(max(m.efficiency) for m in sim.members if m.present and not m.gone)
+        return nominal * days * self.cadence.focus_factor
+
+    def _sprint_planning(self) -> None:
+        sim = self.sim
+        sim.sprint += 1
+        sim.record("sprint", value=sim.sprint, detail="planning")
+        if not self.auto_commit:
+            return
+        capacity = self.sprint_capacity()
+        committed = sum(i.estimate_total for i in sim.ready.values())
+        self._planned_capacity = committed
+        self.replenish(capacity=max(0.0, capacity - committed))
+
+
+def scenario_stakeholders(sim: Simulation) -> list[Any]:
+    """The scenario's stakeholder specs."""
+    return list(sim.scenario.stakeholders)
+
+
+class HumanPO(ProductOwnerPolicy):
+    """A person plays the PO: the engine waits for their commands."""
+
+    human = True
+
+
+class StrategyPO(ProductOwnerPolicy):
+    """A scripted PO: ordering + triage + response time + reporting policy."""
+
+    def __init__(self, sim: Simulation, strategy: str | Any, reporting: str = "honest") -> None:
+        super().__init__(sim, auto_commit=True)
+        if isinstance(strategy, str):
+            spec: StrategySpec = parse_spec(strategy, reporting)
+            self.ordering: Ordering = resolve_ordering(spec.ordering)
+            self.label = strategy if "+" in strategy else spec.ordering
+            self.reporting = spec.reporting
+        else:
+            self.ordering = strategy
+            self.reporting = reporting
+            self.label = getattr(strategy, "name", type(strategy).__name__)
+        if self.reporting not in ("honest", "optimistic", "green"):
+            raise ValueError(f"unknown reporting policy {self.reporting!r}")
+        self._now_free = 0.0
+        po = sim.scenario.product_owner
+        self.triage_policy = po.triage
+        self.value_bar = po.value_bar
+        self.backlog_cap = po.backlog_cap
+        self.response_days = po.response_days
+        self.answer_hours = po.answer_hours
+        self.review_hours = po.review_hours
+        self.triage_hours = po.triage_hours
+        self._triage_hook = getattr(self.ordering, "triage", None)
+
+    def priority(self, item: Item) -> Any:
+        """The ordering's key (computed once, when the item enters the backlog)."""
+        return self.ordering.priority(self.sim.view(item), self.sim.now)
+
+    def pull_rank(self, item: Item) -> Any:
+        """Committed items are pulled in the ordering's order too."""
+        return self.ordering.priority(self.sim.view(item), self.sim.now)
+
+    def on_request(self, item: Item) -> None:
+        """Triage after the PO's attention allows."""
+        super().on_request(item)
+        sim = self.sim
+        when = self.attention(self.triage_hours, sim.now) if self.budget else sim.now
+        if when <= sim.now:
+            self._triage(item)
+        else:
+            sim.schedule(when - sim.now, lambda: self._triage(item))
+
+    def _triage(self, item: Item) -> None:
+        sim = self.sim
+        if item.state != "inbox":
+            return
+        if self._accepts(item):
+            sim.apply(cmd.Accept(item.id))
+        else:
+            sim.apply(cmd.Decline(item.id))
+
+    def _accepts(self, item: Item) -> bool:
+        if self._triage_hook is not None:
+            return bool(self._triage_hook(self.sim.view(item), self.sim.snapshot))
+        if self.triage_policy == "value_bar":
+            return item.value / max(item.estimate_total, 1e-9) >= self.value_bar
+        if self.triage_policy == "cap_backlog":
+            return len(self.sim.backlog) < self.backlog_cap
+        return True
+
+    def on_question(self, item: Item) -> None:
+        """Answer after the response time, when the PO's attention allows."""
+        sim = self.sim
+        when = self.attention(self.answer_hours, sim.now + self.response_days)
+        sim.schedule(when - sim.now, lambda: self._answer(item))
+
+    def _answer(self, item: Item) -> None:
+        if item.active_block == "question":
+            self.sim.apply(cmd.Answer(item.id))
+
+    def on_review_due(self, name: str) -> None:
+        """Report to the stakeholder with the reporting policy."""
+        sim = self.sim
+        self.attention(self.review_hours, sim.now)
+        status, day = self.forecast_report(name)
+        sim.apply(cmd.Report(name, status, day))
+
+    # -- reporting policies ------------------------------------------
+
+    def items_ahead(self, name: str) -> tuple[int, list[Item]]:
+        """How many items must be done before the stakeholder's last open item is.
+
+        Everything started or in Ready counts, plus the backlog down to the
+        stakeholder's lowest-ranked item.
+        """
+        sim = self.sim
+        mine = sim.open_items(name)
+        if not mine:
+            return 0, mine
+        in_flow = len(sim.ready) + sum(sim.counts)
+        last_backlog = -1
+        for position, item in enumerate(sim.backlog):
+            if item.requester == name:
+                last_backlog = position
+        return in_flow + last_backlog + 1, mine
+
+    def optimistic_day(self, mine: list[Item]) -> float:
+        """Sum of the remaining estimates / the team's nominal capacity per day."""
+        sim = self.sim
+        capacity = sum(max(m.efficiency) for m in sim.members if m.present and not m.gone)
+        work = 0.0
+        for item in mine:
+            if item.state in ("backlog", "ready"):
+                work += item.estimate_total
+            else:
+                for column, estimate in enumerate(item.estimate):
+                    if item.column_entered.get(column) is None or column == item.column:
+                        work += estimate
+        return sim.now + work / max(capacity, 1e-9)
+
+    def honest_day(self, name: str) -> float:
+        """The 85th-percentile Monte Carlo forecast from observed daily throughput."""
+        sim = self.sim
+        ahead, mine = self.items_ahead(name)
+        history = fc.throughput_history([i.done for i in sim.done_items if i.done is not None],
+                                        sim.now, THROUGHPUT_WINDOW_DAYS)
+        if sum(history) == 0:
+            return self.optimistic_day(mine)
+        rng = sim.streams.get("forecast", name)
+        forecast = fc.when_done(history, ahead, rng, trials=FORECAST_TRIALS,
+                                start_day=math.floor(sim.now))
+        day = forecast.percentiles[FORECAST_LEVEL]
+        return day if math.isfinite(day) else sim.horizon * 2
+
+    def forecast_report(self, name: str) -> tuple[cmd.Status, float]:
+        """The status and forecast day this PO's reporting policy gives ``name``."""
+        sim = self.sim
+        state = sim.stakeholders[name]
+        previous = state.last_report
+        _, mine = self.items_ahead(name)
+        if self.reporting == "green":
+            first = next((p for p in state.promises if p.item_ids), None)
+            if first is not None:
+                return "on_track", first.forecast_day
+            return "on_track", round(self.optimistic_day(mine), 1)
+        if self.reporting == "optimistic":
+            day = round(self.optimistic_day(mine), 1)
+            if previous is not None and day > previous.forecast_day:
+                return "at_risk", day
+            return "on_track", day
+        day = round(self.honest_day(name), 1)
+        if previous is not None and day > previous.forecast_day + AT_RISK_MARGIN_DAYS:
+            late = sim.now > previous.forecast_day
+            return ("late" if late else "at_risk"), day
+        return "on_track", day

@@ -1,0 +1,59 @@
+"""Flat, frozen result records with a ``kind`` field, ready for a table.
+
+Every state change of the simulation is one :class:`Record`.  The kinds:
+
+``arrived``       an item entered the system (backlog at day 0, or a request)
+``accepted``      a request joined the backlog (``value`` = rank)
+``declined``      the PO declined a request
+``committed``     an item moved from the backlog to Ready
+``entered``       an item entered a work column
+``started``       a member started (or resumed) work on an item in a column
+``paused``        work stopped before the column's work was finished
+``finished``      an item's work in a column is finished
+``defect``        the last activity found a defect; the item goes back for rework
+``scope``         new scope was discovered (``value`` = extra effort days)
+``blocked``       an item was blocked (``detail`` = blocker | question)
+``unblocked``     a block ended (``detail`` = cause)
+``done``          an item reached Done
+``absent``        a member became absent (``value`` = days)
+``returned``      a member came back
+``left``          a member left the team
+``joined``        a member joined the team
+``wip``           a WIP limit changed (``value`` = limit, None = unlimited)
+``sprint``        a sprint started (``value`` = sprint number)
+``review``        a status review is due
+``report``        the PO reported status (``detail`` = status, ``value`` = forecast day)
+``trust``         a stakeholder's trust changed (``value`` = delta, ``detail`` = cause)
+``escalation``    a stakeholder's trust fell below the escalation threshold
+``expired``       a request waited in the inbox past the stakeholder's patience
+``command``       a PO command was applied (``detail`` = the command)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Record(NamedTuple):
+    """One state change.  Unused fields are ``None`` (or ``""`` for detail)."""
+
+    time: float
+    """Simulated day."""
+    kind: str
+    """What happened (see the module docstring)."""
+    item: int | None = None
+    """Item id, if an item is involved."""
+    column: str | None = None
+    """Column (activity) name, ``ready``, ``backlog`` or ``done``."""
+    member: str | None = None
+    """Team member involved."""
+    stakeholder: str | None = None
+    """Stakeholder involved."""
+    value: float | None = None
+    """A number whose meaning depends on ``kind``."""
+    detail: str = ""
+    """Free text whose meaning depends on ``kind``."""
+
+
+RECORD_FIELDS = Record._fields
+"""Column names of a record table."""

@@ -1,0 +1,946 @@
+"""The SimPy model: a team pulling work through a product owner's Kanban board.
+
+:class:`Simulation` is built from a validated :class:`~posim.scenario.Scenario`
+and a root seed.  Team members are long-lived SimPy processes that pull work
+(the Kanban shape): a free member takes the highest-ranked item it can work on
+whose next column has room, expedite items first (they may exceed a limit by
+one).  Pull queues are heaps keyed once per item, so a pull costs
+O(columns x log items), never a re-sort of the backlog.
+
+Every product-owner decision is a command applied through :meth:`Simulation.apply`;
+a strategy (or a person, through the game) issues them at decision points.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from posim.engine import commands as cmd
+from posim.engine.distributions import Sampler, sampler
+from posim.engine.items import CLASS_RANK, Item, ItemView, Luck
+from posim.engine.po import HumanPO, ProductOwnerPolicy, StrategyPO
+from posim.engine.randomness import Streams
+from posim.engine.records import Record
+from posim.scenario import BacklogItem, GeneratedItems, Member, Scenario, Template
+
+HOURS_PER_DAY = 8.0
+"""Working hours in a simulated day."""
+
+
+class MemberState:
+    """A team member's live state."""
+
+    __slots__ = (
+        "chunk_rate",
+        "chunk_start",
+        "columns",
+        "efficiency",
+        "index",
+        "item",
+        "joined",
+        "name",
+        "present",
+        "process",
+        "ramp_days",
+        "gone",
+        "waiting",
+        "wake",
+    )
+
+    def __init__(self, index: int, name: str, efficiency: list[float], joined: float, ramp: float):
+        self.index = index
+        self.name = name
+        self.efficiency = efficiency
+        # Downstream first: finishing beats starting when ranks tie.
+        self.columns = [c for c in range(len(efficiency) - 1, -1, -1) if efficiency[c] > 0]
+        self.joined = joined
+        self.ramp_days = ramp
+        self.present = True
+        self.gone = False
+        self.waiting = False
+        self.wake: simpy.Event | None = None
+        self.item: Item | None = None
+        self.process: simpy.Process | None = None
+        self.chunk_start = 0.0
+        self.chunk_rate = 1.0
+
+    def rate(self, column: int, now: float) -> float:
+        """Work done per day in ``column`` at time ``now`` (ramp-up included)."""
+        rate = self.efficiency[column]
+        if self.ramp_days > 0:
+            ramp = 0.5 + 0.5 * (now - self.joined) / self.ramp_days
+            if ramp < 1.0:
+                rate *= ramp
+        return rate
+
+
+class StakeholderState:
+    """A stakeholder's live state: trust, promises, reviews."""
+
+    __slots__ = (
+        "influence",
+        "last_report",
+        "name",
+        "patience",
+        "product",
+        "promises",
+        "report_every",
+        "role",
+        "trust",
+        "trust_history",
+    )
+
+    def __init__(self, name: str, role: str, influence: float, trust: float, patience: float,
+                 report_every: float | None, product: str | None) -> None:
+        self.name = name
+        self.role = role
+        self.influence = influence
+        self.trust = trust
+        self.patience = patience
+        self.report_every = report_every
+        self.product = product
+        self.promises: list[Any] = []
+        self.last_report: Any = None
+        self.trust_history: list[tuple[float, float, str]] = [(0.0, trust, "start")]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnView:
+    """A work column as the UI sees it."""
+
+    name: str
+    wip: int | None
+    items: tuple[ItemView, ...]
+    """Items in the column (in progress, blocked, or finished and waiting)."""
+    finished: tuple[int, ...]
+    """Ids of the items whose work here is finished (waiting to be pulled on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A team member as the UI sees it."""
+
+    name: str
+    skills: dict[str, float]
+    present: bool
+    working_on: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StakeholderView:
+    """A stakeholder as the UI sees it."""
+
+    name: str
+    role: str
+    influence: float
+    trust: float
+    product: str | None
+    promise_day: float | None
+    promise_status: str | None
+    open_items: tuple[int, ...]
+    """Ids of this stakeholder's accepted items that are not done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A read-only picture of the simulation for the UI."""
+
+    time: float
+    horizon: float
+    finished: bool
+    backlog: tuple[ItemView, ...]
+    ready: tuple[ItemView, ...]
+    ready_wip: int | None
+    columns: tuple[ColumnView, ...]
+    done: tuple[ItemView, ...]
+    inbox: tuple[ItemView, ...]
+    questions: tuple[ItemView, ...]
+    """Items blocked by a clarification question, waiting for the PO."""
+    members: tuple[MemberView, ...]
+    stakeholders: tuple[StakeholderView, ...]
+    review_due: bool
+    """A status review is due: the PO should report to every stakeholder."""
+    next_review: float | None
+    metrics: dict[str, float | None]
+
+
+class Simulation:
+    """One live simulation of a scenario with one root seed."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        strategy: str | Any | None = "fifo",
+        reporting: str = "honest",
+        *,
+        keep_records: bool = True,
+        auto_commit: bool = True,
+    ) -> None:
+        """Build the model.
+
+        ``strategy`` is an ordering name, a ``ORDERING+REPORTING`` spec, an
+        ordering object, or ``None`` for a human PO (the game), whose decisions
+        arrive through :meth:`apply`.  ``auto_commit`` (human PO only) commits
+        the top of the backlog whenever Ready has room, as a team would pull
+        the next most important item.
+        """
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.horizon = float(scenario.horizon_days)
+        self.env = simpy.Environment()
+        self.streams = Streams(self.seed)
+        self.keep_records = keep_records
+        self.records: list[Record] = []
+        self.activities = scenario.activities
+        self.column_index = {name: i for i, name in enumerate(self.activities)}
+        ncols = len(self.activities)
+        self.wip: list[int | None] = [c.wip for c in scenario.workflow]
+        self.ready_wip = scenario.ready_wip
+        self.counts = [0] * ncols
+        self.pull: list[list[tuple[Any, int, Item]]] = [[] for _ in range(ncols)]
+        self.resume: list[list[tuple[Any, int, Item]]] = [[] for _ in range(ncols)]
+        self.items: list[Item] = []
+        self.backlog: list[Item] = []
+        self._backlog_keys: list[Any] = []
+        self.inbox: list[Item] = []
+        self.ready: dict[int, Item] = {}
+        self.done_items: list[Item] = []
+        self.questions: list[Item] = []
+        self.commands: list[tuple[float, cmd.Command]] = []
+        self._commit_seq = 0
+        self._dispatching = False
+        self._dispatch_again = False
+        self._slip = scenario.slippage
+        self._blocker_days: Sampler = sampler(self._slip.blocker_days)
+        self._scope_fraction: Sampler = sampler(self._slip.scope_fraction)
+        self._templates: dict[str, dict[str, Any]] = {
+            name: self._compile_template(t) for name, t in scenario.templates.items()
+        }
+        self.stakeholders: dict[str, StakeholderState] = {
+            s.name: StakeholderState(
+                s.name, s.role, s.influence, s.trust, s.patience, s.report_every, s.product
+            )
+            for s in scenario.stakeholders
+        }
+        self.members: list[MemberState] = []
+        self._request_counts: dict[str, int] = {}
+        self.review_due = False
+        self.next_review: float | None = None
+        self.sprint = 0
+        self.po: ProductOwnerPolicy
+        if strategy is None:
+            self.po = HumanPO(self, auto_commit=auto_commit)
+        else:
+            self.po = StrategyPO(self, strategy, reporting)
+        self.strategy_label = self.po.label
+        for member in scenario.team:
+            self._add_members(member, joined=0.0, ramp=0.0)
+        self._building = True
+        self._create_backlog()
+        self._building = False
+        for stakeholder in scenario.stakeholders:
+            if stakeholder.requests is not None:
+                self.env.process(self._requests(stakeholder.name))
+        for event in scenario.events:
+            self.env.process(self._scripted_event(event))
+        self._schedule_random_absences()
+        self.po.start()
+        self._dispatch()
+
+    # ------------------------------------------------------------------
+    # Records
+    # ------------------------------------------------------------------
+
+    def record(self, kind: str, item: int | None = None, column: str | None = None,
+               member: str | None = None, stakeholder: str | None = None,
+               value: float | None = None, detail: str = "") -> None:
+        """Append a record (when records are kept)."""
+        if self.keep_records:
+            self.records.append(
+                Record(self.env.now, kind, item, column, member, stakeholder, value, detail)
+            )
+
+    @property
+    def now(self) -> float:
+        """Current simulated day."""
+        return float(self.env.now)
+
+    # ------------------------------------------------------------------
+    # Items
+    # ------------------------------------------------------------------
+
+    def _compile_template(self, template: Template) -> dict[str, Any]:
+        return {
+            "template": template,
+            "value": sampler(template.value),
+            "cost_of_delay": sampler(template.cost_of_delay),
+            "effort": [
+                sampler(template.effort[a]) if a in template.effort else None
+                for a in self.activities
+            ],
+            "due_in": sampler(template.due_in) if template.due_in is not None else None,
+        }
+
+    def _draw_luck(self, source: str, estimate: tuple[float, ...]) -> Luck:
+        """Draw everything random about an item from its source's streams."""
+        slip = self._slip
+        rng = self.streams.get("slippage", source)
+        sigma = slip.effort_sigma
+        factor_iceberg = 1.0
+        if slip.iceberg_rate > 0 and rng.random() < slip.iceberg_rate:
+            factor_iceberg = slip.iceberg_factor
+        actual = tuple(
+            (e * (rng.lognormvariate(0.0, sigma) if sigma > 0 else 1.0) * factor_iceberg)
+            if e > 0 else 0.0
+            for e in estimate
+        )
+        route = [i for i, e in enumerate(actual) if e > 0]
+        defect = slip.defect_rate > 0 and rng.random() < slip.defect_rate
+        question = slip.question_rate > 0 and rng.random() < slip.question_rate
+        scope_column, scope_extra = -1, 0.0
+        if slip.scope_rate > 0 and rng.random() < slip.scope_rate and route:
+            scope_column = route[int(rng.random() * len(route))]
+            scope_extra = actual[scope_column] * self._scope_fraction(rng)
+        blockers = self.streams.get("blockers", source)
+        blocker_column, blocker_at, blocker_days = -1, 0.0, 0.0
+        if slip.blocker_rate > 0 and blockers.random() < slip.blocker_rate and route:
+            blocker_column = route[int(blockers.random() * len(route))]
+            blocker_at = blockers.random()
+            blocker_days = self._blocker_days(blockers)
+        tiebreak = self.streams.get("tiebreak", source).random()
+        return Luck(actual, defect, blocker_column, blocker_at, blocker_days, question,
+                    scope_column, scope_extra, tiebreak)
+
+    def _new_item(self, source: str, title: str, kind: Any, cls: Any, value: float,
+                  cost_of_delay: float, estimate: tuple[float, ...], *, requester: str | None,
+                  product: str | None, due: float | None, late_value_loss: float) -> Item:
+        luck = self._draw_luck(source, estimate)
+        item = Item(len(self.items) + 1, title, kind, cls, value, cost_of_delay, estimate, luck,
+                    requester=requester, product=product, due=due,
+                    late_value_loss=late_value_loss, arrived=self.now)
+        self.items.append(item)
+        self.record("arrived", item.id, detail=source)
+        return item
+
+    def _item_from_template(self, name: str, source: str, requester: str | None,
+                            title: str, cls: str | None = None) -> Item:
+        compiled = self._templates[name]
+        template: Template = compiled["template"]
+        rng = self.streams.get("attributes", source)
+        value = compiled["value"](rng)
+        cost = compiled["cost_of_delay"](rng)
+        estimate = tuple(0.0 if s is None else s(rng) for s in compiled["effort"])
+        due = None
+        if compiled["due_in"] is not None:
+            due = self.now + compiled["due_in"](rng)
+        product = template.product
+        if requester is not None and product is None:
+            product = self.stakeholders[requester].product
+        return self._new_item(source, title or template.title or name, template.kind,
+                              cls or template.cls, value, cost, estimate, requester=requester,
+                              product=product, due=due, late_value_loss=template.late_value_loss)
+
+    def _create_backlog(self) -> None:
+        for entry in self.scenario.backlog:
+            if isinstance(entry, BacklogItem):
+                estimate = tuple(float(entry.effort.get(a, 0.0)) for a in self.activities)
+                product = entry.product
+                if product is None and entry.requester is not None:
+                    product = self.stakeholders[entry.requester].product
+                item = self._new_item("backlog", entry.title, entry.kind, entry.cls, entry.value,
+                                      entry.cost_of_delay, estimate, requester=entry.requester,
+                                      product=product, due=entry.due,
+                                      late_value_loss=entry.late_value_loss)
+                self._to_backlog(item, None)
+            else:
+                assert isinstance(entry, GeneratedItems)
+                template = self.scenario.templates[entry.template]
+                prefix = template.title or entry.template.replace("_", " ").capitalize()
+                for _ in range(entry.generate):
+                    n = len(self.items) + 1
+                    item = self._item_from_template(entry.template, "backlog", entry.requester,
+                                                    f"{prefix} {n}")
+                    self._to_backlog(item, None)
+
+    def view(self, item: Item) -> ItemView:
+        """What a PO can see of ``item``."""
+        requester = self.stakeholders.get(item.requester) if item.requester else None
+        return ItemView(
+            id=item.id, title=item.title, kind=item.kind, cls=item.cls, value=item.value,
+            cost_of_delay=item.cost_of_delay, estimate=item.estimate,
+            estimate_total=item.estimate_total, requester=item.requester,
+            influence=requester.influence if requester else 0.0, product=item.product,
+            due=item.due, arrived=item.arrived, tiebreak=item.luck.tiebreak, state=item.state,
+            column=self.activities[item.column] if item.column >= 0 else None,
+            blocked=item.active_block, started=item.started, done=item.done,
+            committed=item.committed,
+        )
+
+    def item(self, item_id: int) -> Item:
+        """The item with id ``item_id``; raises :class:`CommandError` if none."""
+        if 1 <= item_id <= len(self.items):
+            return self.items[item_id - 1]
+        raise cmd.CommandError(f"no item #{item_id}")
+
+    # ------------------------------------------------------------------
+    # Backlog, inbox, Ready
+    # ------------------------------------------------------------------
+
+    def _to_backlog(self, item: Item, rank: int | None) -> None:
+        """Put an item in the backlog: at ``rank``, or where the strategy ranks it."""
+        item.state = "backlog"
+        key = self.po.priority(item)
+        if rank is None and key is not None:
+            position = bisect.bisect_right(self._backlog_keys, key)
+        else:
+            position = len(self.backlog) if rank is None else max(0, min(rank, len(self.backlog)))
+        self.backlog.insert(position, item)
+        self._backlog_keys.insert(position, key)
+        if not self._building:
+            self.po.on_backlog_changed()
+
+    def _remove_from_backlog(self, item: Item) -> None:
+        position = self.backlog.index(item)
+        del self.backlog[position]
+        del self._backlog_keys[position]
+
+    def ready_has_room(self) -> bool:
+        """Whether Ready is under its WIP limit."""
+        return self.ready_wip is None or len(self.ready) < self.ready_wip
+
+    def commit(self, item: Item) -> None:
+        """Move a backlog item to Ready (no checks: see :meth:`apply`)."""
+        self._remove_from_backlog(item)
+        self._commit_seq += 1
+        item.state = "ready"
+        item.committed = self.now
+        item.commit_seq = self._commit_seq
+        rank = self.po.pull_rank(item)
+        item.pull_key = (CLASS_RANK.get(item.cls, 1), rank, item.id)
+        self.ready[item.id] = item
+        self.record("committed", item.id, "ready")
+        first = item.next_column()
+        if first < 0:  # nothing to do: straight to Done
+            del self.ready[item.id]
+            self._finish(item)
+            return
+        heapq.heappush(self.pull[first], (item.pull_key, item.id, item))
+        self._dispatch()
+
+    # ------------------------------------------------------------------
+    # Commands
+    # ------------------------------------------------------------------
+
+    def apply(self, command: cmd.Command) -> None:
+        """Apply one PO command now; raises :class:`CommandError` when not allowed.
+
+        This is the single path for every decision, human or strategy.
+        """
+        self._apply(command)
+        self.commands.append((self.now, command))
+        self.record("command", detail=cmd.describe(command))
+
+    def _apply(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.Reorder):
+            if not self.po.human:
+                raise cmd.CommandError("a strategy orders the backlog by its own key")
+            item = self.item(command.item)
+            if item.state != "backlog":
+                raise cmd.CommandError(f"#{item.id} is not in the backlog")
+            self._remove_from_backlog(item)
+            rank = max(0, min(command.rank, len(self.backlog)))
+            self.backlog.insert(rank, item)
+            self._backlog_keys.insert(rank, None)
+        elif isinstance(command, cmd.Commit):
+            item = self.item(command.item)
+            if item.state != "backlog":
+                raise cmd.CommandError(f"#{item.id} is not in the backlog")
+            if not self.ready_has_room() and item.cls != "expedite":
+                raise cmd.CommandError(f"Ready is full (WIP limit {self.ready_wip})")
+            self.commit(item)
+        elif isinstance(command, cmd.Accept):
+            item = self.item(command.item)
+            if item.state != "inbox":
+                raise cmd.CommandError(f"#{item.id} is not in the inbox")
+            self.inbox.remove(item)
+            self.record("accepted", item.id, "backlog", stakeholder=item.requester,
+                        value=command.rank)
+            self._to_backlog(item, command.rank)
+            self.po.on_accepted(item)
+        elif isinstance(command, cmd.Decline):
+            item = self.item(command.item)
+            if item.state != "inbox":
+                raise cmd.CommandError(f"#{item.id} is not in the inbox")
+            self.inbox.remove(item)
+            item.state = "declined"
+            item.declined = self.now
+            self.record("declined", item.id, stakeholder=item.requester)
+            self.po.on_declined(item)
+        elif isinstance(command, cmd.Answer):
+            item = self.item(command.item)
+            if item.active_block != "question":
+                raise cmd.CommandError(f"#{item.id} has no open question")
+            self.questions.remove(item)
+            self._unblock(item)
+        elif isinstance(command, cmd.Report):
+            if command.stakeholder not in self.stakeholders:
+                raise cmd.CommandError(f"no stakeholder {command.stakeholder!r}")
+            if command.status not in ("on_track", "at_risk", "late"):
+                raise cmd.CommandError(f"unknown status {command.status!r}")
+            if not math.isfinite(command.forecast_day) or command.forecast_day < 0:
+                raise cmd.CommandError("the forecast day must be a day >= 0")
+            self.po.on_report(command)
+        elif isinstance(command, cmd.SetWip):
+            if command.limit is not None and command.limit < 1:
+                raise cmd.CommandError("a WIP limit must be at least 1")
+            if command.column == "ready":
+                self.ready_wip = command.limit
+                self.po.on_backlog_changed()
+            elif command.column in self.column_index:
+                self.wip[self.column_index[command.column]] = command.limit
+            else:
+                raise cmd.CommandError(f"no column {command.column!r}")
+            self.record("wip", column=command.column, value=command.limit)
+            self._dispatch()
+        else:  # pragma: no cover - the union is closed
+            raise cmd.CommandError(f"unknown command {command!r}")
+
+    # ------------------------------------------------------------------
+    # Team
+    # ------------------------------------------------------------------
+
+    def _add_members(self, member: Member, joined: float, ramp: float) -> list[MemberState]:
+        names = [member.name] if member.count == 1 else [
+            f"{member.name} {n}" for n in range(1, member.count + 1)
+        ]
+        added = []
+        for name in names:
+            efficiency = [float(member.skills.get(a, 0.0)) for a in self.activities]
+            state = MemberState(len(self.members), name, efficiency, joined, ramp)
+            self.members.append(state)
+            state.process = self.env.process(self._member(state))
+            added.append(state)
+        return added
+
+    def _members_named(self, name: str) -> list[MemberState]:
+        exact = [m for m in self.members if m.name == name and not m.gone]
+        if exact:
+            return exact
+        return [m for m in self.members if m.name.rsplit(" ", 1)[0] == name and not m.gone]
+
+    def _schedule_random_absences(self) -> None:
+        horizon = self.horizon
+        for spec in self.scenario.team:
+            if spec.absence_rate <= 0:
+                continue
+            draw = sampler(spec.absence_days)
+            for state in self._members_named(spec.name):
+                rng = self.streams.get("absences", state.name)
+                day = 0
+                while day < horizon:
+                    if rng.random() < spec.absence_rate:
+                        days = max(draw(rng), 0.1)
+                        self.env.process(self._absence(state, float(day), days))
+                        day += math.ceil(days)
+                    day += 1
+
+    def _scripted_event(self, event: Any) -> Generator[simpy.Event, Any, None]:
+        if event.day > 0:
+            yield self.env.timeout(event.day)
+        if event.join is not None:
+            for state in self._add_members(event.join, self.now, event.ramp_up_days):
+                self.record("joined", member=state.name, value=event.ramp_up_days)
+            self._dispatch()
+        elif event.leave is not None:
+            for state in self._members_named(event.leave):
+                state.gone = True
+                self._take_away(state)
+                self.record("left", member=state.name)
+        elif event.absent is not None:
+            for state in self._members_named(event.absent):
+                self.env.process(self._absence(state, self.now, event.days))
+
+    def _absence(self, state: MemberState, start: float, days: float
+                 ) -> Generator[simpy.Event, Any, None]:
+        if start > self.now:
+            yield self.env.timeout(start - self.now)
+        if state.gone or not state.present:
+            return
+        state.present = False
+        self._take_away(state)
+        self.record("absent", member=state.name, value=days)
+        yield self.env.timeout(days)
+        if state.gone:
+            return
+        state.present = True
+        self.record("returned", member=state.name)
+        self._dispatch()
+
+    def _take_away(self, state: MemberState) -> None:
+        """Stop a member's current work (absence or leaving)."""
+        state.present = False
+        if state.item is not None and state.process is not None and state.process.is_alive:
+            state.process.interrupt("away")
+
+    def _member(self, state: MemberState) -> Generator[simpy.Event, Any, None]:
+        """A member's life: wait for work, work, repeat."""
+        env = self.env
+        while not state.gone:
+            state.wake = env.event()
+            found = self._pick(state) if state.present else None
+            if found is not None:
+                state.item = found
+                found.worker = state.name
+                state.wake.succeed(found)
+            else:
+                state.waiting = True
+            try:
+                item: Item = yield state.wake
+            except simpy.Interrupt:
+                # Taken away after work was assigned but before it began.
+                state.waiting = False
+                state.wake = None
+                if state.item is not None:
+                    assigned, state.item = state.item, None
+                    assigned.worker = None
+                    heapq.heappush(self.resume[assigned.column],
+                                   (assigned.pull_key, assigned.id, assigned))
+                    self._dispatch()
+                continue
+            state.waiting = False
+            state.wake = None
+            column = item.column
+            rate = state.rate(column, env.now)
+            luck = item.luck
+            if item.pending_scope and luck.scope_column == column:
+                item.pending_scope = False
+                item.remaining[column] += luck.scope_extra
+                self.record("scope", item.id, self.activities[column], state.name,
+                            luck.scope_extra)
+            amount = item.remaining[column]
+            strikes = False
+            if item.pending_blocker and luck.blocker_column == column:
+                left_at_strike = luck.actual[column] * (1.0 - luck.blocker_at)
+                if amount > left_at_strike:
+                    amount -= left_at_strike
+                    strikes = True
+                else:
+                    strikes = True
+                    amount = 0.0
+            self.record("started", item.id, self.activities[column], state.name)
+            start = env.now
+            try:
+                if amount > 0:
+                    yield env.timeout(amount / rate)
+            except simpy.Interrupt:
+                worked = env.now - start
+                item.remaining[column] -= worked * rate
+                item.worked += worked
+                state.item = None
+                item.worker = None
+                self.record("paused", item.id, self.activities[column], state.name)
+                heapq.heappush(self.resume[column], (item.pull_key, item.id, item))
+                self._dispatch()
+                continue
+            item.remaining[column] -= amount
+            item.worked += env.now - start
+            state.item = None
+            item.worker = None
+            if strikes:
+                item.pending_blocker = False
+                self._block(item, "blocker")
+                self.env.process(self._blocker_ends(item, luck.blocker_days))
+                self._dispatch()
+                continue
+            self._finish_column(item)
+            self._dispatch()
+
+    # ------------------------------------------------------------------
+    # Flow
+    # ------------------------------------------------------------------
+
+    def _room(self, column: int, item: Item) -> bool:
+        limit = self.wip[column]
+        if limit is None:
+            return True
+        if item.cls == "expedite":
+            return self.counts[column] < limit + 1
+        return self.counts[column] < limit
+
+    def _dispatch(self) -> None:
+        """Give work to every free member who can find some (deterministic order).
+
+        Re-entrant calls (a pull frees Ready, replenishment commits, which
+        dispatches again) are folded into the outer loop.
+        """
+        if self._dispatching:
+            self._dispatch_again = True
+            return
+        self._dispatching = True
+        try:
+            members = self.members
+            again = True
+            while again:
+                self._dispatch_again = False
+                assigned = False
+                for state in members:
+                    if state.waiting and state.present:
+                        state.waiting = False
+                        item = self._pick(state)
+                        if item is None:
+                            state.waiting = True
+                            continue
+                        state.item = item
+                        item.worker = state.name
+                        assert state.wake is not None
+                        state.wake.succeed(item)
+                        assigned = True
+                again = assigned or self._dispatch_again
+        finally:
+            self._dispatching = False
+
+    def _pick(self, state: MemberState) -> Item | None:
+        best_key: Any = None
+        best_heap: list[tuple[Any, int, Item]] | None = None
+        best_column = -1
+        for column in state.columns:
+            heap = self.resume[column]
+            if heap and (best_heap is None or heap[0][0] < best_key):
+                best_key, best_heap, best_column = heap[0][0], heap, column
+            heap = self.pull[column]
+            if heap and (best_heap is None or heap[0][0] < best_key) and self._room(column, heap[0][2]):
+                best_key, best_heap, best_column = heap[0][0], heap, column
+        if best_heap is None:
+            return None
+        item = heapq.heappop(best_heap)[2]
+        if best_heap is self.pull[best_column]:
+            self._enter(item, best_column)
+            if item.pending_question:
+                item.pending_question = False
+                item.worker = None
+                self._block(item, "question")
+                self.questions.append(item)
+                item.question_asked = self.now
+                self.po.on_question(item)
+                return self._pick(state)
+        return item
+
+    def _enter(self, item: Item, column: int) -> None:
+        """Move an item into ``column`` (from Ready or from the previous column)."""
+        now = self.now
+        if item.column >= 0:
+            self.counts[item.column] -= 1
+        else:
+            del self.ready[item.id]
+            item.state = "column"
+            item.started = now
+            self.po.on_ready_changed()
+        item.column = column
+        item.route_pos += 1
+        item.finished_here = False
+        self.counts[column] += 1
+        item.column_entered.setdefault(column, now)
+        self.record("entered", item.id, self.activities[column])
+
+    def _block(self, item: Item, cause: str) -> None:
+        item.active_block = cause
+        item.blocked_since = self.now
+        self.record("blocked", item.id, self.activities[item.column], detail=cause)
+
+    def _unblock(self, item: Item) -> None:
+        cause = item.active_block or ""
+        item.blocked_time[cause] = item.blocked_time.get(cause, 0.0) + self.now - item.blocked_since
+        item.active_block = None
+        self.record("unblocked", item.id, self.activities[item.column], detail=cause)
+        heapq.heappush(self.resume[item.column], (item.pull_key, item.id, item))
+        self._dispatch()
+
+    def _blocker_ends(self, item: Item, days: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(days)
+        self._unblock(item)
+
+    def _finish_column(self, item: Item) -> None:
+        column = item.column
+        item.finished_here = True
+        self.record("finished", item.id, self.activities[column])
+        nxt = item.next_column()
+        if nxt < 0 and item.luck.defect and not item.reworked:
+            item.reworked = True
+            route = item.route
+            last = route[-1]
+            rework = route[-2] if len(route) >= 2 else last
+            fraction = self._slip.rework_fraction
+            item.remaining[rework] = item.luck.actual[rework] * fraction
+            item.remaining[last] = item.luck.actual[last] * fraction
+            route.extend([rework, last] if rework != last else [last])
+            self.record("defect", item.id, self.activities[column],
+                        value=item.remaining[rework])
+            nxt = item.next_column()
+            if nxt == column:  # rework in the same column: no move
+                item.route_pos += 1
+                item.finished_here = False
+                heapq.heappush(self.resume[column], (item.pull_key, item.id, item))
+                return
+        if nxt < 0:
+            self.counts[column] -= 1
+            self._finish(item)
+        else:
+            heapq.heappush(self.pull[nxt], (item.pull_key, item.id, item))
+
+    def _finish(self, item: Item) -> None:
+        item.state = "done"
+        item.done = self.now
+        if item.started is None:
+            item.started = self.now
+        item.column = -1
+        self.done_items.append(item)
+        self.record("done", item.id, "done")
+        self.po.on_done(item)
+
+    # ------------------------------------------------------------------
+    # Requests
+    # ------------------------------------------------------------------
+
+    def _requests(self, name: str) -> Generator[simpy.Event, Any, None]:
+        spec = next(s for s in self.scenario.stakeholders if s.name == name).requests
+        assert spec is not None
+        gap = sampler(spec.every)
+        rng = self.streams.get("arrivals", name)
+        day = spec.first
+        until = self.horizon if spec.until is None else min(spec.until, self.horizon)
+        while True:
+            day += gap(rng)
+            if day >= until:
+                return
+            if day > self.env.now:
+                yield self.env.timeout(day - self.env.now)
+            count = self._request_counts.get(name, 0) + 1
+            self._request_counts[name] = count
+            template = self.scenario.templates[spec.template]
+            title = f"{template.title or spec.template.capitalize()} for {name} #{count}"
+            item = self._item_from_template(spec.template, name, name, title, spec.cls)
+            item.state = "inbox"
+            self.inbox.append(item)
+            self.po.on_request(item)
+
+    # ------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------
+
+    def run_until(self, day: float) -> None:
+        """Advance the clock to ``day`` (capped at the horizon)."""
+        target = min(float(day), self.horizon)
+        if target > self.env.now:
+            self.env.run(until=target)
+
+    def run(self) -> None:
+        """Run to the horizon."""
+        self.run_until(self.horizon)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the clock has reached the horizon."""
+        return self.env.now >= self.horizon
+
+    def schedule(self, delay: float, action: Callable[[], None]) -> None:
+        """Call ``action`` after ``delay`` days (used by PO policies)."""
+
+        def waiter() -> Generator[simpy.Event, Any, None]:
+            yield self.env.timeout(delay)
+            action()
+
+        self.env.process(waiter())
+
+    def every(self, start: float, interval: float, action: Callable[[], None]) -> None:
+        """Call ``action`` at ``start`` and every ``interval`` days until the horizon."""
+
+        def ticker() -> Generator[simpy.Event, Any, None]:
+            day = start
+            while day < self.horizon:
+                if day > self.env.now:
+                    yield self.env.timeout(day - self.env.now)
+                action()
+                day += interval
+
+        self.env.process(ticker())
+
+    # ------------------------------------------------------------------
+    # Results
+    # ------------------------------------------------------------------
+
+    def open_items(self, stakeholder: str) -> list[Item]:
+        """The stakeholder's accepted items that are not done."""
+        return [i for i in self.items if i.requester == stakeholder
+                and i.state in ("backlog", "ready", "column")]
+
+    def snapshot(self) -> Snapshot:
+        """A read-only, frozen picture of the current state (for the UI)."""
+        from posim.engine.metrics import compute_metrics
+
+        views = {i.id: self.view(i) for i in self.items}
+        columns = []
+        for index, name in enumerate(self.activities):
+            inside = [i for i in self.items if i.column == index and i.state == "column"]
+            columns.append(ColumnView(name, self.wip[index], tuple(views[i.id] for i in inside),
+                                      tuple(i.id for i in inside if i.finished_here)))
+        stakeholders = []
+        for state in self.stakeholders.values():
+            last = state.last_report
+            stakeholders.append(StakeholderView(
+                state.name, state.role, state.influence, state.trust, state.product,
+                getattr(last, "forecast_day", None), getattr(last, "status", None),
+                tuple(i.id for i in self.open_items(state.name))))
+        return Snapshot(
+            time=self.now, horizon=self.horizon, finished=self.finished,
+            backlog=tuple(views[i.id] for i in self.backlog),
+            ready=tuple(views[i] for i in self.ready), ready_wip=self.ready_wip,
+            columns=tuple(columns), done=tuple(views[i.id] for i in self.done_items),
+            inbox=tuple(views[i.id] for i in self.inbox),
+            questions=tuple(views[i.id] for i in self.questions),
+            members=tuple(MemberView(m.name, {a: m.efficiency[c] for c, a in enumerate(self.activities) if m.efficiency[c] > 0},
+                                     m.present and not m.gone,
+                                     m.item.id if m.item is not None else None)
+                          for m in self.members if not m.gone),
+            stakeholders=tuple(stakeholders), review_due=self.review_due,
+            next_review=self.next_review, metrics=compute_metrics(self),
+        )
+
+    def result(self) -> Any:
+        """The :class:`~posim.engine.metrics.Result` of the run so far."""
+        from posim.engine.metrics import build_result
+
+        return build_result(self)
+
+
+def simulate(
+    scenario: Scenario,
+    strategy: str | Any = "fifo",
+    reporting: str = "honest",
+    seed: int | None = None,
+    *,
+    commands: Iterable[tuple[float, cmd.Command]] | None = None,
+    keep_records: bool = True,
+) -> Any:
+    """Run ``scenario`` to its horizon and return its :class:`~posim.engine.metrics.Result`.
+
+    With ``commands`` (a replay), the PO is a human whose ``(day, command)``
+    list is applied in order, each after advancing the clock to its day.
+    """
+    if commands is not None:
+        sim = Simulation(scenario, seed, strategy=None, keep_records=keep_records)
+        for day, command in commands:
+            sim.run_until(day)
+            sim.apply(command)
+    else:
+        sim = Simulation(scenario, seed, strategy=strategy, reporting=reporting,
+                         keep_records=keep_records)
+    sim.run()
+    return sim.result()

@@ -1,0 +1,1 @@
+"""The built-in scenarios (YAML files in this folder, installed as ``posim.scenarios``)."""
