@@ -64,8 +64,8 @@ def test_alternating_history_matches_the_negative_binomial() -> None:
         exact = negative_binomial_days_quantile(5, 0.5, level)
         assert abs(forecast.percentiles[level] - exact) <= 1, level
     # The exact quantiles for the record (P(done by day 9) is exactly 1/2, hence the tolerance).
-    exact = [negative_binomial_days_quantile(5, 0.5, level) for level in PERCENTILES]
-    assert exact == [9, 11, 13, 16]
+    closed_form = [negative_binomial_days_quantile(5, 0.5, level) for level in PERCENTILES]
+    assert closed_form == [9, 11, 13, 16]
 
 
 def test_when_percentiles_increase_with_confidence() -> None:
@@ -167,8 +167,8 @@ def test_how_many_uses_the_lower_tail_and_matches_the_binomial() -> None:
     assert counts == sorted(counts, reverse=True)  # more confidence, fewer items
     assert counts[0] > counts[-1]
     # For the record: 85 % of 20 fair coins give at least 8 heads, 95 % at least 6.
-    exact = [binomial_lower_quantile(20, 0.5, level) for level in PERCENTILES]
-    assert exact == [10, 9, 8, 6]
+    closed_form = [binomial_lower_quantile(20, 0.5, level) for level in PERCENTILES]
+    assert closed_form == [10, 9, 8, 6]
     assert counts == [10, 9, 8, 6]
 
 

@@ -96,7 +96,9 @@ def test_reforecasting_later_costs_half_a_point_per_day() -> None:
 
 def test_reforecast_cost_is_capped_at_5() -> None:
     old = promise("on_track", 20)
-    assert trust.on_reforecast(old, dataclasses.replace(old, forecast_day=50)).delta == -5  # type: ignore[union-attr]
+    change = trust.on_reforecast(old, dataclasses.replace(old, forecast_day=50))
+    assert change is not None
+    assert change.delta == -5  # 30 days x 0.5 = 15, capped
 
 
 @pytest.mark.parametrize("new_day", [20, 18.5])
@@ -238,7 +240,7 @@ def test_every_change_has_a_known_cause() -> None:
 
 def test_rules_text_states_every_number() -> None:
     rules = trust.explain_rules()
-    assert trust.RULES_TEXT == "\n".join(rules)
+    assert "\n".join(rules) == trust.RULES_TEXT
     assert rules[1] == "Delivering on or before the promised day: +5."
     assert rules[3] == (
         "A surprise (late while the last report said on track): the late penalty x3, plus -5."
