@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 THROUGHPUT_WINDOW_DAYS = 20
 """Days of throughput history an honest forecast samples from."""
-FORECAST_TRIALS = 500
+FORECAST_TRIALS = 200
 """Monte Carlo trials of a strategy's honest forecast at each review."""
 FORECAST_LEVEL = 85
 """The percentile an honest report promises."""
@@ -266,7 +266,7 @@ class ProductOwnerPolicy:
                             break
                         capacity -= item.estimate_total
                         self._planned_capacity += item.estimate_total
-                    sim.apply(cmd.Commit(item.id))
+                    sim.apply(cmd.Commit(item.id), automatic=True)
                 again = self._replenish_again and capacity is None
         finally:
             self._replenishing = False
@@ -301,6 +301,64 @@ class ProductOwnerPolicy:
         committed = sum(i.estimate_total for i in sim.ready.values())
         self._planned_capacity = committed
         self.replenish(capacity=max(0.0, capacity - committed))
+
+
+    # -- reporting policies ------------------------------------------
+
+    def items_ahead(self, name: str) -> tuple[int, list[Item]]:
+        """How many items must be done before the stakeholder's last open item is.
+
+        Everything started or in Ready counts, plus the backlog down to the
+        stakeholder's lowest-ranked item.
+        """
+        sim = self.sim
+        mine = sim.open_items(name)
+        if not mine:
+            return 0, mine
+        in_flow = len(sim.ready) + sum(sim.counts)
+        last_backlog = -1
+        for position, item in enumerate(sim.backlog):
+            if item.requester == name:
+                last_backlog = position
+        return in_flow + last_backlog + 1, mine
+
+    def optimistic_day(self, mine: list[Item]) -> float:
+        """Sum of the remaining estimates / the team's nominal capacity per day."""
+        sim = self.sim
+        capacity = sum(max(m.efficiency) for m in sim.members if m.present and not m.gone)
+        work = 0.0
+        for item in mine:
+            if item.state in ("backlog", "ready"):
+                work += item.estimate_total
+            else:
+                for column, estimate in enumerate(item.estimate):
+                    if item.column_entered.get(column) is None or column == item.column:
+                        work += estimate
+        return sim.now + work / max(capacity, 1e-9)
+
+    def forecast(self, name: str | None, trials: int = FORECAST_TRIALS) -> fc.Forecast:
+        """Monte Carlo "when" forecast for a stakeholder's open items (None: all work)."""
+        sim = self.sim
+        if name is None:
+            ahead = len(sim.backlog) + len(sim.ready) + sum(sim.counts)
+        else:
+            ahead, _ = self.items_ahead(name)
+        history = fc.throughput_history([i.done for i in sim.done_items if i.done is not None],
+                                        sim.now, THROUGHPUT_WINDOW_DAYS)
+        rng = sim.streams.get("forecast", name or "")
+        return fc.when_done(history, ahead, rng, trials=trials, start_day=math.floor(sim.now))
+
+    def honest_day(self, name: str) -> float:
+        """The 85th-percentile Monte Carlo forecast from observed daily throughput.
+
+        With no throughput yet, the optimistic day stands in.
+        """
+        sim = self.sim
+        forecast = self.forecast(name)
+        if not forecast.has_data:
+            return self.optimistic_day(sim.open_items(name))
+        day = forecast.percentiles[FORECAST_LEVEL]
+        return day if math.isfinite(day) else sim.horizon * 2
 
 
 def scenario_stakeholders(sim: Simulation) -> list[Any]:
@@ -364,9 +422,9 @@ class StrategyPO(ProductOwnerPolicy):
         if item.state != "inbox":
             return
         if self._accepts(item):
-            sim.apply(cmd.Accept(item.id))
+            sim.apply(cmd.Accept(item.id), automatic=True)
         else:
-            sim.apply(cmd.Decline(item.id))
+            sim.apply(cmd.Decline(item.id), automatic=True)
 
     def _accepts(self, item: Item) -> bool:
         if self._triage_hook is not None:
@@ -385,61 +443,14 @@ class StrategyPO(ProductOwnerPolicy):
 
     def _answer(self, item: Item) -> None:
         if item.active_block == "question":
-            self.sim.apply(cmd.Answer(item.id))
+            self.sim.apply(cmd.Answer(item.id), automatic=True)
 
     def on_review_due(self, name: str) -> None:
         """Report to the stakeholder with the reporting policy."""
         sim = self.sim
         self.attention(self.review_hours, sim.now)
         status, day = self.forecast_report(name)
-        sim.apply(cmd.Report(name, status, day))
-
-    # -- reporting policies ------------------------------------------
-
-    def items_ahead(self, name: str) -> tuple[int, list[Item]]:
-        """How many items must be done before the stakeholder's last open item is.
-
-        Everything started or in Ready counts, plus the backlog down to the
-        stakeholder's lowest-ranked item.
-        """
-        sim = self.sim
-        mine = sim.open_items(name)
-        if not mine:
-            return 0, mine
-        in_flow = len(sim.ready) + sum(sim.counts)
-        last_backlog = -1
-        for position, item in enumerate(sim.backlog):
-            if item.requester == name:
-                last_backlog = position
-        return in_flow + last_backlog + 1, mine
-
-    def optimistic_day(self, mine: list[Item]) -> float:
-        """Sum of the remaining estimates / the team's nominal capacity per day."""
-        sim = self.sim
-        capacity = sum(max(m.efficiency) for m in sim.members if m.present and not m.gone)
-        work = 0.0
-        for item in mine:
-            if item.state in ("backlog", "ready"):
-                work += item.estimate_total
-            else:
-                for column, estimate in enumerate(item.estimate):
-                    if item.column_entered.get(column) is None or column == item.column:
-                        work += estimate
-        return sim.now + work / max(capacity, 1e-9)
-
-    def honest_day(self, name: str) -> float:
-        """The 85th-percentile Monte Carlo forecast from observed daily throughput."""
-        sim = self.sim
-        ahead, mine = self.items_ahead(name)
-        history = fc.throughput_history([i.done for i in sim.done_items if i.done is not None],
-                                        sim.now, THROUGHPUT_WINDOW_DAYS)
-        if sum(history) == 0:
-            return self.optimistic_day(mine)
-        rng = sim.streams.get("forecast", name)
-        forecast = fc.when_done(history, ahead, rng, trials=FORECAST_TRIALS,
-                                start_day=math.floor(sim.now))
-        day = forecast.percentiles[FORECAST_LEVEL]
-        return day if math.isfinite(day) else sim.horizon * 2
+        sim.apply(cmd.Report(name, status, day), automatic=True)
 
     def forecast_report(self, name: str) -> tuple[cmd.Status, float]:
         """The status and forecast day this PO's reporting policy gives ``name``."""

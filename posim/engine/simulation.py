@@ -439,14 +439,26 @@ class Simulation:
     # Commands
     # ------------------------------------------------------------------
 
-    def apply(self, command: cmd.Command) -> None:
+    def apply(self, command: cmd.Command, *, automatic: bool = False) -> None:
         """Apply one PO command now; raises :class:`CommandError` when not allowed.
 
-        This is the single path for every decision, human or strategy.
+        This is the single path for every decision, human or strategy.  The
+        commands a person gives (``automatic`` false) are kept in
+        :attr:`commands`, so ``(scenario, seed, commands)`` replays the game.
         """
         self._apply(command)
-        self.commands.append((self.now, command))
+        if not automatic:
+            self.commands.append((self.now, command))
         self.record("command", detail=cmd.describe(command))
+
+    def forecast(self, stakeholder: str | None = None, trials: int = 1000) -> Any:
+        """Monte Carlo "when" forecast (50/70/85/95) from observed throughput.
+
+        For a stakeholder: the day their last open item is done, counting the
+        items ahead of it; for ``None``: the day everything committed or in the
+        backlog is done.  Uses its own random stream, never the luck's.
+        """
+        return self.po.forecast(stakeholder, trials)
 
     def _apply(self, command: cmd.Command) -> None:
         if isinstance(command, cmd.Reorder):

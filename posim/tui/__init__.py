@@ -1,0 +1,1 @@
+"""The Textual game: a person plays the product owner (see ``app.py``)."""
