@@ -172,8 +172,9 @@ class TrustChange:
 
 
 def _days(value: float) -> str:
-    """A number for a sentence, one decimal at most: ``3``, ``2.5``."""
-    return f"{value:.1f}".removesuffix(".0")
+    """A number for a sentence, two decimals at most: ``3``, ``2.5``, ``0.25``."""
+    text = f"{round(value, 2):g}"
+    return "0" if text == "-0" else text
 
 
 def _plural(value: float, word: str) -> str:

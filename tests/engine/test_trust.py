@@ -248,4 +248,5 @@ def test_rules_text_states_every_number() -> None:
     for number in ("+5", "-2 per day", "-20", "x3", "-0.5 per day", "-3 x", "-4 x", "below 30"):
         assert number in trust.RULES_TEXT
     assert "2 hours" in trust.RULES_TEXT
+    assert "between 0.25 and 3" in trust.RULES_TEXT
     assert "below 10 trust" in trust.RULES_TEXT
