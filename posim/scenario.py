@@ -833,6 +833,10 @@ class _Builder:
             if tag == _YAML + "null":
                 return None
             if tag == _YAML + "bool":
+                if node.style is None and str(node.value).lower() not in ("true", "false"):
+                    # YAML 1.1 reads yes/no/on/off as booleans; posim reads them as words
+                    # (YAML 1.2), so `name: No` stays the text "No".
+                    return str(node.value)
                 return self.loader.construct_yaml_bool(node)
             if tag == _YAML + "int":
                 return self.loader.construct_yaml_int(node)
@@ -853,9 +857,6 @@ class _Builder:
                 self.problems.append((path, key_line, "a key must be a plain word or number"))
                 continue
             key = self._scalar(key_node, path, key_line)
-            if isinstance(key, bool):
-                # YAML 1.1 reads yes/no/on/off as booleans; as keys they were meant as words.
-                key = str(key_node.value)
             if key in result:
                 self.problems.append(((*path, key), key_line, f"duplicate key {key!r}"))
                 continue
@@ -1264,8 +1265,15 @@ def parse_scenario(text: str | bytes, filename: str = "<string>") -> Scenario:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         mark_line = None if mark is None else int(mark.line) + 1
-        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise _fail(filename, f"invalid YAML: {what or exc}", mark_line) from None
+        message = f"invalid YAML: {exc.problem or exc}"
+        if exc.context and not str(exc.context).startswith("while"):
+            message = f"invalid YAML: {exc.context}, {exc.problem}"
+        elif exc.context:
+            context = str(exc.context)
+            if exc.context_mark is not None and exc.context_mark.line + 1 != mark_line:
+                context += f" started on line {exc.context_mark.line + 1}"
+            message += f" ({context})"
+        raise _fail(filename, message, mark_line) from None
     except yaml.YAMLError as exc:
         raise _fail(filename, f"invalid YAML: {exc}") from None
     except _Stop as exc:
@@ -1292,6 +1300,10 @@ def parse_scenario(text: str | bytes, filename: str = "<string>") -> Scenario:
     except ValidationError as exc:
         for path, message in _validation_problems(exc, data):
             if any(path[: len(f)] == f for f in flagged if f):
+                continue  # already reported while reading (NaN, unsupported tag, ...)
+            if message == "must be a finite number" and any(
+                f[: len(path)] == path for f in flagged
+            ):
                 continue
             found.append((path, _line_of(lines, path), message))
     else:
@@ -1365,7 +1377,7 @@ def builtin_scenarios() -> list[dict[str, str]]:
     return result
 
 
-SCHEMA_ID = "https://posim.invalid/schema/scenario.schema.json"
+SCHEMA_ID = "urn:posim:scenario-schema:1"
 """The ``$id`` of the published scenario JSON Schema."""
 
 
