@@ -394,6 +394,39 @@ class Stakeholder(_Model):
     )
 
 
+class SkillGain(_Model):
+    """A member learns (or improves at) an activity."""
+
+    member: str = Field(description="The member (or group name) who gains the skill.")
+    activity: str = Field(description="The activity.")
+    efficiency: float = Field(gt=0, le=4, description="The new efficiency in that activity.")
+
+
+class Effect(_Model):
+    """What an item (typically an ``intangible`` improvement) changes when it is done."""
+
+    defect_rate: float | None = Field(
+        default=None, ge=-1, le=1, description="Added to the defect rate (e.g. -0.1)."
+    )
+    blocker_rate: float | None = Field(
+        default=None, ge=-1, le=1, description="Added to the blocker rate (e.g. -0.05)."
+    )
+    speed: dict[str, float] = Field(
+        default_factory=dict,
+        description="Activity -> multiplier of everyone's efficiency there (e.g. {test: 1.5}).",
+    )
+    skill: SkillGain | None = Field(default=None, description="A member gains a skill.")
+
+    @field_validator("speed")
+    @classmethod
+    def _speed(cls, speed: dict[str, float]) -> dict[str, float]:
+        for value in speed.values():
+            _finite(value)
+            if not 0 < value <= 10:
+                raise ValueError("speed multipliers must be > 0 and <= 10")
+        return speed
+
+
 class Template(_Model):
     """A recipe for items: each field a number or a distribution."""
 
@@ -420,6 +453,7 @@ class Template(_Model):
         description="fixed_date items: fraction of value lost when done after the due day.",
     )
     product: str | None = Field(default=None, description="Product the items belong to.")
+    effect: Effect | None = Field(default=None, description="What the items change when done.")
 
     _num = field_validator("value", "cost_of_delay", "due_in", mode="before")(_check_number)
 
@@ -450,6 +484,7 @@ class BacklogItem(_Model):
     )
     requester: str | None = Field(default=None, description="The stakeholder who asked for it.")
     product: str | None = Field(default=None, description="Product the item belongs to.")
+    effect: Effect | None = Field(default=None, description="What the item changes when done.")
     effort: dict[str, float] = Field(
         default_factory=dict,
         description="Estimated effort (days) per activity; 0 or absent skips it.",
@@ -643,6 +678,22 @@ class Scenario(_Model):
             if product is not None and product not in products:
                 problems.append((path, f"unknown product {product!r}"))
 
+        def check_effect(path: tuple[str | int, ...], effect: Effect | None) -> None:
+            if effect is None:
+                return
+            for activity in effect.speed:
+                if activity not in known:
+                    problems.append(((*path, "speed", activity), f"unknown activity {activity!r}"))
+            if effect.skill is not None:
+                if effect.skill.activity not in known:
+                    problems.append(
+                        ((*path, "skill", "activity"), f"unknown activity {effect.skill.activity!r}")
+                    )
+                if effect.skill.member not in member_names:
+                    problems.append(
+                        ((*path, "skill", "member"), f"unknown member {effect.skill.member!r}")
+                    )
+
         def check_efforts(path: tuple[str | int, ...], effort: dict[str, Any]) -> None:
             for activity, amount in effort.items():
                 if activity not in known:
@@ -659,6 +710,7 @@ class Scenario(_Model):
 
         for name, template in self.templates.items():
             check_efforts(("templates", name, "effort"), template.effort)
+            check_effect(("templates", name, "effect"), template.effect)
             check_product(("templates", name, "product"), template.product)
         for i, stakeholder in enumerate(self.stakeholders):
             check_product(("stakeholders", i, "product"), stakeholder.product)
@@ -684,6 +736,7 @@ class Scenario(_Model):
             else:
                 total_items += 1
                 check_efforts(("backlog", i, "effort"), entry.effort)
+                check_effect(("backlog", i, "effect"), entry.effect)
                 check_product(("backlog", i, "product"), entry.product)
                 if entry.requester is not None and entry.requester not in stakeholder_names:
                     problems.append(

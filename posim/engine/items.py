@@ -26,10 +26,12 @@ class Luck:
 
     actual: tuple[float, ...]
     """Actual effort per work column (0 where the item skips the column)."""
-    defect: bool
-    """Whether the last activity finds a defect that sends the item back."""
+    defect_draw: float
+    """Uniform draw: the last activity finds a defect when it is below the defect rate."""
+    blocker_draw: float
+    """Uniform draw: an external blocker strikes when it is below the blocker rate."""
     blocker_column: int
-    """Column index where an external blocker strikes (-1: never)."""
+    """Column index where an external blocker would strike (-1: the item has no work)."""
     blocker_at: float
     """Fraction of that column's work done when the blocker strikes."""
     blocker_days: float

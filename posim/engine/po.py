@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from posim.engine.items import Item
     from posim.engine.simulation import Simulation
 
-THROUGHPUT_WINDOW_DAYS = 20
-"""Days of throughput history an honest forecast samples from."""
+THROUGHPUT_WINDOW_DAYS = 60
+"""Days of throughput history an honest forecast samples from (shorter windows under-cover:
+the bootstrap ignores the uncertainty of the mean rate)."""
 FORECAST_TRIALS = 200
 """Monte Carlo trials of a strategy's honest forecast at each review."""
 FORECAST_LEVEL = 85

@@ -24,6 +24,7 @@ Every state change of the simulation is one :class:`Record`.  The kinds:
 ``review``        a status review is due
 ``report``        the PO reported status (``detail`` = status, ``value`` = forecast day)
 ``trust``         a stakeholder's trust changed (``value`` = delta, ``detail`` = cause)
+``effect``        an improvement item changed the system (``detail`` says how)
 ``escalation``    a stakeholder's trust fell below the escalation threshold
 ``expired``       a request waited in the inbox past the stakeholder's patience
 ``command``       a PO command was applied (``detail`` = the command)

@@ -219,6 +219,13 @@ class Simulation:
         self._dispatching = False
         self._dispatch_again = False
         self._slip = scenario.slippage
+        self.defect_rate = self._slip.defect_rate
+        """Current chance that the last activity finds a defect (effects change it)."""
+        self.blocker_rate = self._slip.blocker_rate
+        """Current chance that an item gets blocked (effects change it)."""
+        self.speed = [1.0] * len(scenario.workflow)
+        """Multiplier of everyone's efficiency per column (effects change it)."""
+        self._effects: dict[int, Any] = {}
         self._blocker_days: Sampler = sampler(self._slip.blocker_days)
         self._scope_fraction: Sampler = sampler(self._slip.scope_fraction)
         self._templates: dict[str, dict[str, Any]] = {
@@ -303,21 +310,22 @@ class Simulation:
             for e in estimate
         )
         route = [i for i, e in enumerate(actual) if e > 0]
-        defect = slip.defect_rate > 0 and rng.random() < slip.defect_rate
+        defect_draw = rng.random()
         question = slip.question_rate > 0 and rng.random() < slip.question_rate
         scope_column, scope_extra = -1, 0.0
         if slip.scope_rate > 0 and rng.random() < slip.scope_rate and route:
             scope_column = route[int(rng.random() * len(route))]
             scope_extra = actual[scope_column] * self._scope_fraction(rng)
         blockers = self.streams.get("blockers", source)
+        blocker_draw = blockers.random()
         blocker_column, blocker_at, blocker_days = -1, 0.0, 0.0
-        if slip.blocker_rate > 0 and blockers.random() < slip.blocker_rate and route:
+        if route:
             blocker_column = route[int(blockers.random() * len(route))]
             blocker_at = blockers.random()
             blocker_days = self._blocker_days(blockers)
         tiebreak = self.streams.get("tiebreak", source).random()
-        return Luck(actual, defect, blocker_column, blocker_at, blocker_days, question,
-                    scope_column, scope_extra, tiebreak)
+        return Luck(actual, defect_draw, blocker_draw, blocker_column, blocker_at, blocker_days,
+                    question, scope_column, scope_extra, tiebreak)
 
     def _new_item(self, source: str, title: str, kind: Any, cls: Any, value: float,
                   cost_of_delay: float, estimate: tuple[float, ...], *, requester: str | None,
@@ -344,9 +352,12 @@ class Simulation:
         product = template.product
         if requester is not None and product is None:
             product = self.stakeholders[requester].product
-        return self._new_item(source, title or template.title or name, template.kind,
+        item = self._new_item(source, title or template.title or name, template.kind,
                               cls or template.cls, value, cost, estimate, requester=requester,
                               product=product, due=due, late_value_loss=template.late_value_loss)
+        if template.effect is not None:
+            self._effects[item.id] = template.effect
+        return item
 
     def _create_backlog(self) -> None:
         for entry in self.scenario.backlog:
@@ -359,6 +370,8 @@ class Simulation:
                                       entry.cost_of_delay, estimate, requester=entry.requester,
                                       product=product, due=entry.due,
                                       late_value_loss=entry.late_value_loss)
+                if entry.effect is not None:
+                    self._effects[item.id] = entry.effect
                 self._to_backlog(item, None)
             else:
                 assert isinstance(entry, GeneratedItems)
@@ -630,7 +643,7 @@ class Simulation:
             state.waiting = False
             state.wake = None
             column = item.column
-            rate = state.rate(column, env.now)
+            rate = state.rate(column, env.now) * self.speed[column]
             luck = item.luck
             if item.pending_scope and luck.scope_column == column:
                 item.pending_scope = False
@@ -639,7 +652,8 @@ class Simulation:
                             luck.scope_extra)
             amount = item.remaining[column]
             strikes = False
-            if item.pending_blocker and luck.blocker_column == column:
+            if item.pending_blocker and luck.blocker_column == column \
+                    and luck.blocker_draw < self.blocker_rate:
                 left_at_strike = luck.actual[column] * (1.0 - luck.blocker_at)
                 if amount > left_at_strike:
                     amount -= left_at_strike
@@ -784,7 +798,7 @@ class Simulation:
         item.finished_here = True
         self.record("finished", item.id, self.activities[column])
         nxt = item.next_column()
-        if nxt < 0 and item.luck.defect and not item.reworked:
+        if nxt < 0 and not item.reworked and item.luck.defect_draw < self.defect_rate:
             item.reworked = True
             route = item.route
             last = route[-1]
@@ -815,7 +829,33 @@ class Simulation:
         item.column = -1
         self.done_items.append(item)
         self.record("done", item.id, "done")
+        effect = self._effects.get(item.id)
+        if effect is not None:
+            self._apply_effect(item, effect)
         self.po.on_done(item)
+
+    def _apply_effect(self, item: Item, effect: Any) -> None:
+        """An improvement item is done: change the system as its effect says."""
+        parts = []
+        if effect.defect_rate is not None:
+            self.defect_rate = min(1.0, max(0.0, self.defect_rate + effect.defect_rate))
+            parts.append(f"defect rate now {self.defect_rate:.2f}")
+        if effect.blocker_rate is not None:
+            self.blocker_rate = min(1.0, max(0.0, self.blocker_rate + effect.blocker_rate))
+            parts.append(f"blocker rate now {self.blocker_rate:.2f}")
+        for activity, factor in effect.speed.items():
+            column = self.column_index[activity]
+            self.speed[column] *= factor
+            parts.append(f"{activity} x{self.speed[column]:.2f}")
+        if effect.skill is not None:
+            column = self.column_index[effect.skill.activity]
+            for state in self._members_named(effect.skill.member):
+                state.efficiency[column] = effect.skill.efficiency
+                state.columns = [c for c in range(len(state.efficiency) - 1, -1, -1)
+                                 if state.efficiency[c] > 0]
+            parts.append(f"{effect.skill.member} can do {effect.skill.activity}")
+        self.record("effect", item.id, detail="; ".join(parts))
+        self._dispatch()
 
     # ------------------------------------------------------------------
     # Requests
