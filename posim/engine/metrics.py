@@ -112,13 +112,15 @@ def _spread(prefix: str, values: list[float], out: dict[str, float | None]) -> N
     out[f"{prefix}_p95"] = percentile(values, 95)
 
 
-def forecast_errors(sim: Simulation) -> list[float]:
+def forecast_errors(sim: Simulation, stakeholders: set[str] | None = None) -> list[float]:
     """|delivered - forecast| for every report that covered items, where known."""
     horizon = min(sim.now, sim.horizon)
     items = sim.items
     errors = []
     for promise in sim.po.promises:
         if not promise.item_ids:
+            continue
+        if stakeholders is not None and promise.stakeholder not in stakeholders:
             continue
         dones = [items[i - 1].done for i in promise.item_ids]
         if all(d is not None for d in dones):
@@ -128,12 +130,18 @@ def forecast_errors(sim: Simulation) -> list[float]:
     return errors
 
 
-def compute_metrics(sim: Simulation) -> dict[str, float | None]:
-    """The metrics of the run so far (at the horizon: of the whole run)."""
+def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, float | None]:
+    """The metrics of the run so far (at the horizon: of the whole run).
+
+    With ``product``, only that product's items and stakeholders count.
+    """
     horizon = sim.horizon
     now = min(sim.now, horizon)
     span = now if now > 0 else horizon
-    done = [i for i in sim.items if i.done is not None]
+    items = sim.items if product is None else [i for i in sim.items if i.product == product]
+    stakeholders = [s for s in sim.stakeholders.values()
+                    if product is None or s.product == product]
+    done = [i for i in items if i.done is not None]
     out: dict[str, float | None] = {"items_done": float(len(done))}
     out["throughput_per_day"] = len(done) / span if span > 0 else None
     _spread("lead_time", [i.done - i.arrived for i in done if i.done is not None], out)
@@ -143,7 +151,7 @@ def compute_metrics(sim: Simulation) -> dict[str, float | None]:
     blocked = 0.0
     value = 0.0
     cost = 0.0
-    for item in sim.items:
+    for item in items:
         if item.started is not None:
             end = item.done if item.done is not None else now
             wip_area += max(0.0, min(end, now) - item.started)
@@ -159,11 +167,11 @@ def compute_metrics(sim: Simulation) -> dict[str, float | None]:
     out["cost_of_delay"] = cost
     out["net_value"] = value - cost
     out["trust_mean"] = trust.influence_weighted_mean(
-        (s.influence, s.trust) for s in sim.stakeholders.values()
+        (s.influence, s.trust) for s in stakeholders
     )
-    errors = forecast_errors(sim)
+    errors = forecast_errors(sim, None if product is None else {s.name for s in stakeholders})
     out["forecast_error_days"] = sum(errors) / len(errors) if errors else None
-    dated = [i for i in sim.items if i.due is not None and i.state != "declined"
+    dated = [i for i in items if i.due is not None and i.state != "declined"
              and (i.due <= now or i.done is not None)]
     hits = [i for i in dated if i.done is not None and i.done <= (i.due or 0.0)]
     out["deadline_hit_rate"] = len(hits) / len(dated) if dated else None
@@ -171,13 +179,14 @@ def compute_metrics(sim: Simulation) -> dict[str, float | None]:
     worked = sum(i.worked for i in done)
     out["flow_efficiency"] = worked / cycle if cycle > 0 else None
     out["blocked_days"] = blocked
-    out["score"] = score_of(sim, out).total
+    out["score"] = score_of(sim, out, items).total
     return {name: out[name] for name in METRIC_NAMES}
 
 
-def score_of(sim: Simulation, metrics: dict[str, float | None]) -> scoring.Score:
+def score_of(sim: Simulation, metrics: dict[str, float | None],
+             items: list[Any] | None = None) -> scoring.Score:
     """The score and grade of a run, term by term."""
-    potential = sum(i.value for i in sim.items)
+    potential = sum(i.value for i in (sim.items if items is None else items))
     return scoring.score(
         value_delivered=metrics["value_delivered"] or 0.0,
         cost_of_delay=metrics["cost_of_delay"] or 0.0,
@@ -253,6 +262,8 @@ class Result:
     """Every trust change with its day."""
     columns: list[str] = field(default_factory=list)
     """The workflow's column names."""
+    by_product: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    """Metrics per product (scenarios that declare products)."""
 
 
 def build_result(sim: Simulation) -> Result:
@@ -273,4 +284,5 @@ def build_result(sim: Simulation) -> Result:
         items=item_rows(sim),
         trust_changes=list(sim.po.trust_changes),
         columns=list(sim.activities),
+        by_product={p.name: compute_metrics(sim, p.name) for p in sim.scenario.products},
     )
