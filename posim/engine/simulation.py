@@ -762,8 +762,9 @@ class Simulation:
     def _enter(self, item: Item, column: int) -> None:
         """Move an item into ``column`` (from Ready or from the previous column)."""
         now = self.now
-        if item.column >= 0:
-            self.counts[item.column] -= 1
+        left = item.column
+        if left >= 0:
+            self.counts[left] -= 1
         else:
             del self.ready[item.id]
             item.state = "column"
@@ -775,6 +776,9 @@ class Simulation:
         self.counts[column] += 1
         item.column_entered.setdefault(column, now)
         self.record("entered", item.id, self.activities[column])
+        if left >= 0 and self.wip[left] is not None:
+            # A member's own pull freed room upstream: members waiting for it pull now.
+            self._dispatch()
 
     def _block(self, item: Item, cause: str) -> None:
         item.active_block = cause
