@@ -64,8 +64,10 @@ class Item:
         "done",
         "due",
         "estimate",
+        "estimate_total",
         "finished_here",
         "id",
+        "influence",
         "kind",
         "late_value_loss",
         "luck",
@@ -82,6 +84,7 @@ class Item:
         "route_pos",
         "started",
         "state",
+        "tiebreak",
         "title",
         "value",
         "worked",
@@ -112,7 +115,10 @@ class Item:
         self.value = value
         self.cost_of_delay = cost_of_delay
         self.estimate = estimate
+        self.estimate_total = sum(estimate)
         self.luck = luck
+        self.tiebreak = luck.tiebreak
+        self.influence = 0.0
         self.requester = requester
         self.product = product
         self.due = due
@@ -141,11 +147,6 @@ class Item:
         self.pending_scope = luck.scope_column >= 0
         self.question_asked: float | None = None
         self.reworked = False
-
-    @property
-    def estimate_total(self) -> float:
-        """Sum of estimated effort over all activities."""
-        return sum(self.estimate)
 
     def next_column(self) -> int:
         """The column the item goes to next (-1: it is finished)."""

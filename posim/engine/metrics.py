@@ -257,7 +257,8 @@ class Result:
     records: list[Record] = field(repr=False)
     """Every state change (empty when records were not kept)."""
     items: list[dict[str, Any]] = field(repr=False)
-    """One row per item, every timestamp (see :func:`item_fields`)."""
+    """One row per item, every timestamp (see :func:`item_fields`); empty when
+    records were not kept."""
     trust_changes: list[tuple[float, trust.TrustChange]] = field(repr=False)
     """Every trust change with its day."""
     columns: list[str] = field(default_factory=list)
@@ -281,7 +282,7 @@ def build_result(sim: Simulation) -> Result:
         metrics=metrics,
         score=score_of(sim, metrics),
         records=sim.records,
-        items=item_rows(sim),
+        items=item_rows(sim) if sim.keep_records else [],
         trust_changes=list(sim.po.trust_changes),
         columns=list(sim.activities),
         by_product={p.name: compute_metrics(sim, p.name) for p in sim.scenario.products},

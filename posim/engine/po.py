@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 from posim.engine import commands as cmd
 from posim.engine import forecast as fc
 from posim.engine import trust as tr
-from posim.engine.strategies import Ordering, StrategySpec, parse_spec, resolve_ordering
+from posim.engine.strategies import (
+    BuiltinOrdering,
+    Ordering,
+    StrategySpec,
+    parse_spec,
+    resolve_ordering,
+)
 
 if TYPE_CHECKING:
     from posim.engine.items import Item
@@ -100,7 +106,7 @@ class ProductOwnerPolicy:
         """Backlog sort key for an arriving item (None: a person places it)."""
         return None
 
-    def pull_rank(self, item: Item) -> Any:
+    def pull_rank(self, item: Item, backlog_key: Any) -> Any:
         """Rank of a committed item in the pull queues (lower first)."""
         return (float(item.commit_seq),)
 
@@ -399,24 +405,32 @@ class StrategyPO(ProductOwnerPolicy):
         self.review_hours = po.review_hours
         self.triage_hours = po.triage_hours
         self._triage_hook = getattr(self.ordering, "triage", None)
+        # Built-in keys read only what a PO can see, and Item carries those
+        # fields under the same names: skip building a view on the hot path.
+        self._fast_key = self.ordering.key if isinstance(self.ordering, BuiltinOrdering) else None
 
     def priority(self, item: Item) -> Any:
         """The ordering's key (computed once, when the item enters the backlog)."""
+        if self._fast_key is not None:
+            return self._fast_key(item)  # type: ignore[arg-type]
         return self.ordering.priority(self.sim.view(item), self.sim.now)
 
-    def pull_rank(self, item: Item) -> Any:
-        """Committed items are pulled in the ordering's order too."""
-        return self.ordering.priority(self.sim.view(item), self.sim.now)
+    def pull_rank(self, item: Item, backlog_key: Any) -> Any:
+        """Committed items are pulled in the ordering's order too (the backlog key)."""
+        if backlog_key is None:
+            return self.ordering.priority(self.sim.view(item), self.sim.now)
+        return backlog_key
 
     def on_request(self, item: Item) -> None:
-        """Triage after the PO's attention allows."""
-        super().on_request(item)
+        """Triage at once, or when the PO's attention allows."""
         sim = self.sim
         when = self.attention(self.triage_hours, sim.now) if self.budget else sim.now
         if when <= sim.now:
             self._triage(item)
         else:
             sim.schedule(when - sim.now, lambda: self._triage(item))
+        if item.state == "inbox":
+            super().on_request(item)
 
     def _triage(self, item: Item) -> None:
         sim = self.sim

@@ -226,6 +226,14 @@ class Simulation:
         self.speed = [1.0] * len(scenario.workflow)
         """Multiplier of everyone's efficiency per column (effects change it)."""
         self._effects: dict[int, Any] = {}
+        effects = [t.effect for t in scenario.templates.values() if t.effect is not None] + [
+            b.effect for b in scenario.backlog
+            if isinstance(b, BacklogItem) and b.effect is not None
+        ]
+        # Draw only the luck a scenario can ever use (the choice depends on the
+        # scenario, never on the strategy, so common random numbers hold).
+        self._draw_defects = self.defect_rate > 0 or any(e.defect_rate for e in effects)
+        self._draw_blockers = self.blocker_rate > 0 or any(e.blocker_rate for e in effects)
         self._blocker_days: Sampler = sampler(self._slip.blocker_days)
         self._scope_fraction: Sampler = sampler(self._slip.scope_fraction)
         self._templates: dict[str, dict[str, Any]] = {
@@ -310,16 +318,17 @@ class Simulation:
             for e in estimate
         )
         route = [i for i, e in enumerate(actual) if e > 0]
-        defect_draw = rng.random()
+        defect_draw = rng.random() if self._draw_defects else 1.0
         question = slip.question_rate > 0 and rng.random() < slip.question_rate
         scope_column, scope_extra = -1, 0.0
         if slip.scope_rate > 0 and rng.random() < slip.scope_rate and route:
             scope_column = route[int(rng.random() * len(route))]
             scope_extra = actual[scope_column] * self._scope_fraction(rng)
         blockers = self.streams.get("blockers", source)
-        blocker_draw = blockers.random()
+        blocker_draw = 1.0
         blocker_column, blocker_at, blocker_days = -1, 0.0, 0.0
-        if route:
+        if route and self._draw_blockers:
+            blocker_draw = blockers.random()
             blocker_column = route[int(blockers.random() * len(route))]
             blocker_at = blockers.random()
             blocker_days = self._blocker_days(blockers)
@@ -334,8 +343,11 @@ class Simulation:
         item = Item(len(self.items) + 1, title, kind, cls, value, cost_of_delay, estimate, luck,
                     requester=requester, product=product, due=due,
                     late_value_loss=late_value_loss, arrived=self.now)
+        if requester is not None:
+            item.influence = self.stakeholders[requester].influence
         self.items.append(item)
-        self.record("arrived", item.id, detail=source)
+        if self.keep_records:
+            self.record("arrived", item.id, detail=source)
         return item
 
     def _item_from_template(self, name: str, source: str, requester: str | None,
@@ -420,10 +432,11 @@ class Simulation:
         if not self._building:
             self.po.on_backlog_changed()
 
-    def _remove_from_backlog(self, item: Item) -> None:
-        position = self.backlog.index(item)
+    def _remove_from_backlog(self, item: Item) -> Any:
+        """Take ``item`` out of the backlog; return the sort key it had there."""
+        position = 0 if self.backlog[0] is item else self.backlog.index(item)
         del self.backlog[position]
-        del self._backlog_keys[position]
+        return self._backlog_keys.pop(position)
 
     def ready_has_room(self) -> bool:
         """Whether Ready is under its WIP limit."""
@@ -431,12 +444,12 @@ class Simulation:
 
     def commit(self, item: Item) -> None:
         """Move a backlog item to Ready (no checks: see :meth:`apply`)."""
-        self._remove_from_backlog(item)
+        key = self._remove_from_backlog(item)
         self._commit_seq += 1
         item.state = "ready"
         item.committed = self.now
         item.commit_seq = self._commit_seq
-        rank = self.po.pull_rank(item)
+        rank = self.po.pull_rank(item, key)
         item.pull_key = (CLASS_RANK.get(item.cls, 1), rank, item.id)
         self.ready[item.id] = item
         self.record("committed", item.id, "ready")
@@ -462,7 +475,8 @@ class Simulation:
         self._apply(command)
         if not automatic:
             self.commands.append((self.now, command))
-        self.record("command", detail=cmd.describe(command))
+        if self.keep_records:
+            self.record("command", detail=cmd.describe(command))
 
     def forecast(self, stakeholder: str | None = None, trials: int = 1000) -> Any:
         """Monte Carlo "when" forecast (50/70/85/95) from observed throughput.
@@ -907,13 +921,8 @@ class Simulation:
         return self.env.now >= self.horizon
 
     def schedule(self, delay: float, action: Callable[[], None]) -> None:
-        """Call ``action`` after ``delay`` days (used by PO policies)."""
-
-        def waiter() -> Generator[simpy.Event, Any, None]:
-            yield self.env.timeout(delay)
-            action()
-
-        self.env.process(waiter())
+        """Call ``action`` after ``delay`` days (used by PO policies; no process needed)."""
+        self.env.timeout(delay).callbacks.append(lambda _event: action())
 
     def every(self, start: float, interval: float, action: Callable[[], None]) -> None:
         """Call ``action`` at ``start`` and every ``interval`` days until the horizon."""
