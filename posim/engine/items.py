@@ -77,6 +77,7 @@ class Item:
         "product",
         "pull_key",
         "question_asked",
+        "queued_since",
         "remaining",
         "requester",
         "reworked",
@@ -87,6 +88,7 @@ class Item:
         "tiebreak",
         "title",
         "value",
+        "waiting_time",
         "worked",
         "worker",
     )
@@ -139,6 +141,8 @@ class Item:
         self.declined: float | None = None
         self.column_entered: dict[int, float] = {}
         self.worked = 0.0
+        self.queued_since = 0.0
+        self.waiting_time = 0.0
         self.blocked_time: dict[str, float] = {}
         self.active_block: str | None = None
         self.blocked_since = 0.0

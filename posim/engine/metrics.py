@@ -77,6 +77,7 @@ ITEM_FIELDS_BASE: tuple[str, ...] = (
     "worked",
     "blocked_blocker",
     "blocked_question",
+    "waiting_for_member",
     "defect",
     "value_delivered",
 )
@@ -227,6 +228,7 @@ def item_rows(sim: Simulation) -> list[dict[str, Any]]:
             "worked": item.worked,
             "blocked_blocker": item.blocked_time.get("blocker", 0.0),
             "blocked_question": item.blocked_time.get("question", 0.0),
+            "waiting_for_member": item.waiting_time,
             "defect": item.reworked,
             "value_delivered": item.delivered_value(),
         }

@@ -458,7 +458,7 @@ class Simulation:
             del self.ready[item.id]
             self._finish(item)
             return
-        heapq.heappush(self.pull[first], (item.pull_key, item.id, item))
+        self._queue(self.pull[first], item)
         self._dispatch()
 
     # ------------------------------------------------------------------
@@ -650,8 +650,7 @@ class Simulation:
                 if state.item is not None:
                     assigned, state.item = state.item, None
                     assigned.worker = None
-                    heapq.heappush(self.resume[assigned.column],
-                                   (assigned.pull_key, assigned.id, assigned))
+                    self._queue(self.resume[assigned.column], assigned)
                     self._dispatch()
                 continue
             state.waiting = False
@@ -687,7 +686,7 @@ class Simulation:
                 state.item = None
                 item.worker = None
                 self.record("paused", item.id, self.activities[column], state.name)
-                heapq.heappush(self.resume[column], (item.pull_key, item.id, item))
+                self._queue(self.resume[column], item)
                 self._dispatch()
                 continue
             item.remaining[column] -= amount
@@ -706,6 +705,11 @@ class Simulation:
     # ------------------------------------------------------------------
     # Flow
     # ------------------------------------------------------------------
+
+    def _queue(self, heap: list[tuple[Any, int, Item]], item: Item) -> None:
+        """Queue an item for a member (it waits until someone pulls it)."""
+        item.queued_since = self.env.now
+        heapq.heappush(heap, (item.pull_key, item.id, item))
 
     def _room(self, column: int, item: Item) -> bool:
         limit = self.wip[column]
@@ -761,6 +765,7 @@ class Simulation:
         if best_heap is None:
             return None
         item = heapq.heappop(best_heap)[2]
+        item.waiting_time += self.env.now - item.queued_since
         if best_heap is self.pull[best_column]:
             self._enter(item, best_column)
             if item.pending_question:
@@ -804,7 +809,7 @@ class Simulation:
         item.blocked_time[cause] = item.blocked_time.get(cause, 0.0) + self.now - item.blocked_since
         item.active_block = None
         self.record("unblocked", item.id, self.activities[item.column], detail=cause)
-        heapq.heappush(self.resume[item.column], (item.pull_key, item.id, item))
+        self._queue(self.resume[item.column], item)
         self._dispatch()
 
     def _blocker_ends(self, item: Item, days: float) -> Generator[simpy.Event, Any, None]:
@@ -831,13 +836,13 @@ class Simulation:
             if nxt == column:  # rework in the same column: no move
                 item.route_pos += 1
                 item.finished_here = False
-                heapq.heappush(self.resume[column], (item.pull_key, item.id, item))
+                self._queue(self.resume[column], item)
                 return
         if nxt < 0:
             self.counts[column] -= 1
             self._finish(item)
         else:
-            heapq.heappush(self.pull[nxt], (item.pull_key, item.id, item))
+            self._queue(self.pull[nxt], item)
 
     def _finish(self, item: Item) -> None:
         item.state = "done"
