@@ -687,7 +687,10 @@ class Scenario(_Model):
             if effect.skill is not None:
                 if effect.skill.activity not in known:
                     problems.append(
-                        ((*path, "skill", "activity"), f"unknown activity {effect.skill.activity!r}")
+                        (
+                            (*path, "skill", "activity"),
+                            f"unknown activity {effect.skill.activity!r}",
+                        )
                     )
                 if effect.skill.member not in member_names:
                     problems.append(
@@ -829,8 +832,8 @@ class _Stop(Exception):
         self.line = line
 
 
-class _SafeComposer(yaml.SafeLoader):  # type: ignore[misc]
-    """PyYAML's safe loader; posim only composes nodes with it and builds plain data itself.
+class _SafeComposer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (libyaml's when present): posim only composes nodes with it.
 
     No constructor for Python objects is ever called: unknown tags are reported,
     never constructed.
@@ -877,7 +880,7 @@ class _Builder:
         if tag not in _SCALAR_TAGS:
             self.problems.append((path, line, f"unsupported YAML tag {_short_tag(tag)!r}"))
             return None
-        if tag == _YAML + "str" and node.style is None and _JSON_NUMBER.fullmatch(node.value):
+        if tag == _YAML + "str" and not node.style and _JSON_NUMBER.fullmatch(node.value):
             # YAML 1.1 reads 1e3 as text; read it as the number everyone means (YAML 1.2, JSON).
             return float(node.value)
         if tag in (_YAML + "str", _YAML + "timestamp"):
@@ -886,7 +889,7 @@ class _Builder:
             if tag == _YAML + "null":
                 return None
             if tag == _YAML + "bool":
-                if node.style is None and str(node.value).lower() not in ("true", "false"):
+                if not node.style and str(node.value).lower() not in ("true", "false"):
                     # YAML 1.1 reads yes/no/on/off as booleans; posim reads them as words
                     # (YAML 1.2), so `name: No` stays the text "No".
                     return str(node.value)
@@ -1174,6 +1177,8 @@ def _friendly(error: Any, path: PathTuple, data: Any) -> tuple[PathTuple, str]:
         if isinstance(bound, float) and bound.is_integer():
             bound = int(bound)
         return path, f"must be {op[kind]} {bound} (got {value!r})"
+    if kind == "literal_error" and path == ("posim",):
+        return path, f"unsupported format version {value!r}; this posim reads {FORMAT_VERSION}"
     if kind == "literal_error":
         return path, f"must be {ctx.get('expected')} (got {value!r})"
     if kind in ("too_short", "too_long"):
@@ -1186,6 +1191,8 @@ def _friendly(error: Any, path: PathTuple, data: Any) -> tuple[PathTuple, str]:
         return path, "must not be empty"
     if kind == "string_too_long":
         return path, f"at most {ctx.get('max_length')} characters"
+    if kind == "invalid_key":
+        return path, f"keys here must be text, got {_describe(path[-1])}"
     if kind == "finite_number":
         return path, "must be a finite number"
     if kind in ("value_error", "assertion_error") and "error" in ctx:
@@ -1230,7 +1237,11 @@ def _validation_problems(exc: ValidationError, data: Any) -> list[tuple[PathTupl
     split = []
     for error in raw:
         kind = str(error["type"])
-        path, union_at, branch = _split_loc(tuple(error["loc"]), data, kind)
+        loc = tuple(error["loc"])
+        if loc and loc[-1] == "[key]":  # a dict key of the wrong type
+            loc, error = loc[:-1], {**error, "type": "invalid_key"}
+            kind = "invalid_key"
+        path, union_at, branch = _split_loc(loc, data, kind)
         split.append((path, union_at, branch, error))
     keep = _union_choice(split, data)
     result: list[tuple[PathTuple, str]] = []
