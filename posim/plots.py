@@ -50,7 +50,7 @@ INSTALL_HINT = "plots need matplotlib: pip install 'posim[plots]'"
 
 _FORMATS = {".svg": "svg", ".png": "png"}
 _PERCENTILE_LINES = ((50, "tab:green"), (85, "tab:orange"), (95, "tab:red"))
-_RC = {
+_RC: Any = {  # typed loosely: matplotlib types its keys as a Literal of every rcParam
     "svg.hashsalt": "posim",
     "svg.fonttype": "path",
     "figure.dpi": 100,

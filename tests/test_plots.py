@@ -231,3 +231,11 @@ def test_missing_matplotlib_says_how_to_install(
         draw(kind, path)
     assert str(raised.value) == "plots need matplotlib: pip install 'posim[plots]'"
     assert not path.exists()
+
+
+def test_importing_plots_does_not_load_matplotlib() -> None:
+    script = "import sys, posim.plots; print('matplotlib' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "False"
