@@ -18,6 +18,7 @@ cause and explanation.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,7 @@ class ProductOwnerPolicy:
         for spec in scenario_stakeholders(sim):
             interval = spec.report_every or default_review
             if interval and interval > 0:
-                sim.every(interval, interval, lambda name=spec.name: self._review(name))
+                sim.every(interval, interval, functools.partial(self._review, spec.name))
         if sim.next_review is None:
             intervals = [s.report_every or default_review for s in scenario_stakeholders(sim)]
             intervals = [i for i in intervals if i and i > 0]

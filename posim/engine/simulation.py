@@ -662,7 +662,7 @@ class Simulation:
                 item.pending_scope = False
                 item.remaining[column] += luck.scope_extra
                 self.record("scope", item.id, self.activities[column], state.name,
-                            luck.scope_extra)
+                            value=luck.scope_extra)
             amount = item.remaining[column]
             strikes = False
             if item.pending_blocker and luck.blocker_column == column \

@@ -37,7 +37,10 @@ SortKey = tuple[float, ...]
 class Ordering(Protocol):
     """What an ordering strategy provides."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The strategy's name."""
+        ...
 
     def priority(self, item: ItemView, now: float) -> Any:
         """Sort key for ``item`` (lower first); called once when it enters the backlog."""
