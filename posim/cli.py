@@ -117,7 +117,7 @@ def describe(scenario: Scenario) -> str:
     items = sum(getattr(entry, "generate", 1) for entry in scenario.backlog)
     days = f"{scenario.horizon_days:g}"
     return (
-        f"{scenario.name}, {len(scenario.workflow)} columns, {members} members, "
+        f"{scenario.display_title}, {len(scenario.workflow)} columns, {members} members, "
         f"{items} items, {days} days"
     )
 
@@ -251,7 +251,7 @@ def run(
             result = run_replications(loaded, **options, progress=progress)
         else:
             try:
-                with RunWriter(out) as writer:
+                with RunWriter(out, loaded) as writer:
                     result = run_replications(
                         loaded,
                         **options,

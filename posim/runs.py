@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from posim import stats
-from posim.engine import METRIC_NAMES, simulate
+from posim.engine import METRIC_NAMES, item_fields, simulate
 from posim.engine.randomness import replication_seed
 from posim.engine.strategies import StrategySpec, parse_spec, resolve_ordering
 
@@ -63,7 +63,7 @@ class Replication:
     metrics: Metrics
     """Its metrics (``None`` = no value in this run)."""
     items: list[dict[str, Any]] = field(default_factory=list)
-    """One row per item with every timestamp (only when details were asked for)."""
+    """One row per item with every timestamp (only with ``keep_records=True``)."""
     records: list[Record] = field(default_factory=list)
     """The event records (only with ``keep_records=True``)."""
 
@@ -143,7 +143,6 @@ def _run_chunk(
     reporting: str,
     tasks: Sequence[tuple[int, int]],
     keep_records: bool,
-    details: bool,
 ) -> list[Replication]:
     """Run the ``(replication, seed)`` pairs of one task (in a worker or in-process)."""
     done = []
@@ -160,7 +159,7 @@ def _run_chunk(
                 replication=replication,
                 seed=seed,
                 metrics=dict(result.metrics),
-                items=list(result.items) if details else [],
+                items=list(result.items) if keep_records else [],
                 records=list(result.records) if keep_records else [],
             )
         )
@@ -176,7 +175,6 @@ def _pooled_batches(
     workers: int,
     args: tuple[Scenario, str, str],
     keep_records: bool,
-    details: bool,
     progress: Callable[[int], None] | None,
 ) -> Iterator[list[Replication]]:
     """Run chunks in a ``spawn`` process pool; yield them in order.
@@ -189,7 +187,7 @@ def _pooled_batches(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: dict[Future[list[Replication]], int] = {
-            pool.submit(_run_chunk, *args, chunk, keep_records, details): index
+            pool.submit(_run_chunk, *args, chunk, keep_records): index
             for index, chunk in enumerate(chunks)
         }
         finished: dict[int, list[Replication]] = {}
@@ -214,12 +212,11 @@ def _serial_batches(
     tasks: list[tuple[int, int]],
     args: tuple[Scenario, str, str],
     keep_records: bool,
-    details: bool,
     progress: Callable[[int], None] | None,
 ) -> Iterator[list[Replication]]:
     """Run replications one by one in this process."""
     for task in tasks:
-        batch = _run_chunk(*args, [task], keep_records, details)
+        batch = _run_chunk(*args, [task], keep_records)
         if progress is not None:
             progress(1)
         yield batch
@@ -283,15 +280,14 @@ def run_replications(
     root = scenario.seed if seed is None else seed
     tasks = [(r, replication_seed(root, r)) for r in range(runs)]
     workers = min(jobs if jobs > 0 else (os.cpu_count() or 1), runs)
-    details = keep_records or on_replication is not None
     args: tuple[Scenario, str, str] = (scenario, spec.ordering, spec.reporting)
 
     if workers <= 1:
-        batches = _serial_batches(tasks, args, keep_records, details, progress)
+        batches = _serial_batches(tasks, args, keep_records, progress)
     else:
         size = max(1, math.ceil(runs / (workers * TASKS_PER_JOB)))
         chunks = _chunks(tasks, size)
-        batches = _pooled_batches(chunks, workers, args, keep_records, details, progress)
+        batches = _pooled_batches(chunks, workers, args, keep_records, progress)
 
     collected: list[Replication] = []
     for batch in batches:
@@ -338,26 +334,26 @@ class RunWriter:
     :func:`run_replications` (with ``keep_records=True``), then call
     :meth:`finish` with the result::
 
-        with RunWriter(out_dir) as writer:
+        with RunWriter(out_dir, scenario) as writer:
             result = run_replications(..., keep_records=True, on_replication=writer.add)
             writer.finish(result, posim.__version__)
     """
 
-    def __init__(self, out_dir: Path | str) -> None:
+    def __init__(self, out_dir: Path | str, scenario: Scenario) -> None:
         self.out_dir = Path(out_dir)
         """The folder written to (created if missing)."""
+        self.scenario = scenario
+        """The scenario being run (its columns name the ``entered_<column>`` item fields)."""
         self._items_file: IO[str] | None = None
         self._events_file: IO[str] | None = None
         self._items: Any = None
         self._item_fields: tuple[str, ...] = ()
 
     def __enter__(self) -> RunWriter:
-        from posim.engine.metrics import ITEM_FIELDS
-
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._items_file = open(self.out_dir / ITEMS_CSV, "w", encoding="utf-8", newline="")
         self._events_file = open(self.out_dir / EVENTS_JSONL, "w", encoding="utf-8")
-        self._item_fields = ("replication", *ITEM_FIELDS)
+        self._item_fields = ("replication", *item_fields(self.scenario.activities))
         self._items = csv.writer(self._items_file, lineterminator="\n")
         self._items.writerow(self._item_fields)
         return self
