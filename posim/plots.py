@@ -205,10 +205,16 @@ def cumulative_flow_counts(
     ``counts[i]`` is the number of items in that band *or a later one* at
     ``days[i]`` (a step function, constant until the next day). An item that
     skipped a stage counts as having reached it when it reached a later one.
+    Items declined before being committed (a ``declined`` day and no
+    ``committed`` day) are left out: they never joined the flow, and curves
+    of a CFD only ever rise.
     """
     stages = ["arrived", "committed", *(f"entered_{column}" for column in columns), "done"]
     labels = ["backlog", "ready", *columns, "done"]
-    reach = [_reach_times(item, stages) for item in items]
+    flowing = [
+        item for item in items if item.get("declined") is None or item.get("committed") is not None
+    ]
+    reach = [_reach_times(item, stages) for item in flowing]
     reached_at = [
         sorted(day for day in (row[index] for row in reach) if day is not None)
         for index in range(len(stages))

@@ -216,6 +216,16 @@ def test_cumulative_flow_counts_ignore_events_after_the_horizon() -> None:
     assert curves == [("backlog", [0, 1, 1]), ("ready", [0, 0, 0]), ("done", [0, 0, 0])]
 
 
+def test_cumulative_flow_counts_leave_out_declined_requests() -> None:
+    items = [
+        {"arrived": 1.0, "committed": 2.0, "started": None, "done": None},
+        {"arrived": 1.5, "committed": None, "declined": 3.0, "started": None, "done": None},
+    ]
+    days, curves = cumulative_flow_counts(items, [], 10.0)
+    assert days == [0.0, 1.0, 2.0, 10.0]
+    assert curves[0] == ("backlog", [0, 1, 1, 1])
+
+
 def test_unknown_suffix_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.svg or \.png"):
         plots.cycle_time_scatter(make_items(), tmp_path / "plot.pdf")
