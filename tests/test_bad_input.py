@@ -393,3 +393,42 @@ def test_format_version_and_non_text_keys(tmp_path: Path) -> None:
         "scenario.yaml:1: posim: unsupported format version 2; this posim reads 1",
         "scenario.yaml:5: team.0.skills.1: keys here must be text, got the number 1",
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bad_fields.yaml",
+        "bad_dangling.yaml",
+        "bad_duplicate_key.yaml",
+        "bad_not_finite.yaml",
+        "bad_python_tag.yaml",
+        "bad_alias_bomb.yaml",
+        "bad.json",
+    ],
+)
+def test_pure_python_yaml_gives_the_same_problems(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libyaml is used when PyYAML has it; without it the problems must not change.
+    import yaml
+
+    import posim.scenario
+
+    with_libyaml = problems_of(DATA / name)
+    monkeypatch.setattr(posim.scenario, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
+    assert problems_of(DATA / name) == with_libyaml
+
+
+def test_pure_python_yaml_reads_words_and_numbers_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    import posim.scenario
+
+    text = MINIMAL.replace("name: Minimal", "name: No").replace(
+        "horizon_days: 10", "horizon_days: 1e1"
+    )
+    with_libyaml = parse_scenario(text, "a.yaml")
+    monkeypatch.setattr(posim.scenario, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
+    assert parse_scenario(text, "a.yaml") == with_libyaml
+    assert (with_libyaml.name, with_libyaml.horizon_days) == ("No", 10.0)
