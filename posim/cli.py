@@ -183,10 +183,55 @@ def play(
         str | None,
         typer.Argument(help="A scenario file or a built-in scenario's name (default: tutorial)."),
     ] = None,
+    load_file: Annotated[
+        Path | None, typer.Option("--load", help="Continue a saved game (a posim save file).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's).")
+    ] = None,
 ) -> None:
-    """Play a scenario in the terminal: you are the product owner."""
-    print("posim play: the game is not built yet", file=sys.stderr)
-    raise typer.Exit(1)
+    """Play a scenario in the terminal: you are the product owner.
+
+    With no scenario, the title screen (its first entry plays the tutorial).
+    """
+    from posim.saves import SaveError
+    from posim.scenario import ScenarioError
+    from posim.tui.app import build_app
+
+    try:
+        game = build_app(scenario, load=load_file, seed=seed)
+    except SaveError as error:
+        fail([str(error)])
+    except ScenarioError as error:
+        fail(str(problem) for problem in error.problems)
+    game.run()
+    raise typer.Exit(game.return_code or 0)
+
+
+@app.command()
+def serve(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="A scenario file or a built-in scenario's name (default: tutorial)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 lets the whole room connect.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The server's address as players reach it (behind a reverse proxy)."),
+    ] = None,
+) -> None:
+    """Serve the game to web browsers for a workshop: each tab plays its own game."""
+    from posim.serve import ServeError, serve_game
+
+    if scenario is not None:
+        load(scenario)
+    try:
+        serve_game(scenario, host=host, port=port, public_url=public_url)
+    except ServeError as error:
+        fail([f"posim serve: {error}"])
 
 
 @app.command()
@@ -323,6 +368,42 @@ def scenarios(
     for entry in entries:
         table.add_row(entry["name"], entry["level"], entry["title"], entry["description"])
     Console().print(table)
+
+
+@app.command()
+def replay(
+    save_file: Annotated[Path, typer.Argument(help="A posim save file (the game autosaves).")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
+    ] = False,
+) -> None:
+    """Replay a saved game headless and print the result the game showed."""
+    from posim import __version__
+    from posim.saves import SaveError, replay_document
+    from posim.saves import replay as replay_save
+
+    try:
+        save, result = replay_save(save_file)
+    except SaveError as error:
+        fail([str(error)])
+    document = replay_document(save, result, __version__)
+    if json_output:
+        print_json(document)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    title = (
+        f"{result.scenario} · seed {result.seed} · day {save.day:g} of {result.horizon:g} · "
+        f"{len(save.commands)} commands"
+    )
+    table = Table("metric", "value", title=title, title_justify="left")
+    for metric, value in result.metrics.items():
+        table.add_row(metric, format_number(value))
+    console = Console()
+    console.print(table)
+    for line in result.score.explain():
+        console.print(line, highlight=False)
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,332 @@
+"""Saved games: versioned JSON files of ``(scenario, seed, commands)``.
+
+A game is fully described by its scenario, its root seed and the commands the
+player gave, each with the day it was given (DESIGN section 3), so a save is
+just that, as JSON (never pickle)::
+
+    {"posim_save": 1, "posim_version": "0.1.0",
+     "scenario": {"name": "tutorial", "source": "tutorial", "sha256": "..."},
+     "seed": 7, "day": 12.5,
+     "commands": [{"day": 3.25, "type": "reorder", "item": 4, "rank": 0}, ...]}
+
+``source`` is a file path or a built-in scenario's name; ``sha256`` is the hash
+of the scenario file's bytes, so a save whose scenario changed since is refused
+instead of silently replaying a different game.  Files are written atomically
+(a temporary file in the same folder, fsync, :func:`os.replace`).  Every
+problem with a save raises :class:`SaveError` with one line, ``file: problem``.
+
+No Textual or Rich here: ``posim replay`` uses this module headless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from posim.engine import commands as cmd
+
+if TYPE_CHECKING:
+    from posim.engine.metrics import Result
+    from posim.engine.simulation import Simulation
+    from posim.scenario import Scenario
+
+SAVE_FORMAT = 1
+"""The save format version this posim writes (and the newest it reads)."""
+
+MAX_SAVE_BYTES = 20_000_000
+"""A save larger than this is refused (a real game is a few kilobytes)."""
+
+AUTOSAVE_NAME = "autosave.json"
+"""The autosave's file name inside :func:`data_dir`."""
+
+HOME_ENV = "POSIM_HOME"
+"""Environment variable that overrides the user data folder (tests set it)."""
+
+
+class SaveError(Exception):
+    """A save that cannot be read, written or replayed; ``str()`` is one line."""
+
+
+@dataclass(frozen=True)
+class SavedGame:
+    """The content of one save file."""
+
+    scenario_name: str
+    """The scenario's ``name``."""
+    source: str
+    """A scenario file path or a built-in scenario's name."""
+    sha256: str
+    """SHA-256 of the scenario file's bytes when the game was saved."""
+    seed: int
+    """The game's root seed."""
+    commands: list[tuple[float, cmd.Command]] = field(default_factory=list)
+    """Every command the player gave, with its day, in order."""
+    day: float = 0.0
+    """The simulated day the game had reached."""
+    posim_version: str = ""
+    """The posim version that wrote the save."""
+
+
+def data_dir() -> Path:
+    """The user data folder: ``$POSIM_HOME`` if set, else platformdirs' ``user_data_dir``."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("posim", appauthor=False))
+
+
+def autosave_path() -> Path:
+    """Where the game autosaves."""
+    return data_dir() / AUTOSAVE_NAME
+
+
+def saves_dir() -> Path:
+    """Where the game writes saves the player asks for."""
+    return data_dir() / "saves"
+
+
+def scenario_bytes(source: str) -> bytes:
+    """The bytes of a scenario file or built-in scenario (what :func:`load_scenario` reads)."""
+    from posim.scenario import _builtin_files
+
+    path = Path(source)
+    builtins = _builtin_files()
+    if not path.suffix and not path.exists() and source in builtins:
+        return builtins[source].read_bytes()
+    return path.read_bytes()
+
+
+def load_source(source: str) -> tuple[Scenario, str]:
+    """Load a scenario by path or built-in name; return it and its SHA-256.
+
+    Raises :class:`~posim.scenario.ScenarioError` for a bad scenario.
+    """
+    from posim.scenario import load_scenario
+
+    scenario = load_scenario(source)
+    try:
+        digest = hashlib.sha256(scenario_bytes(source)).hexdigest()
+    except OSError:  # pragma: no cover - it was just read
+        digest = ""
+    return scenario, digest
+
+
+def from_simulation(sim: Simulation, source: str, sha256: str) -> SavedGame:
+    """The save of a live game."""
+    from posim import __version__
+
+    return SavedGame(
+        scenario_name=sim.scenario.name,
+        source=source,
+        sha256=sha256,
+        seed=sim.seed,
+        commands=list(sim.commands),
+        day=sim.now,
+        posim_version=__version__,
+    )
+
+
+def to_json(save: SavedGame) -> dict[str, Any]:
+    """A save as a JSON-ready dict."""
+    return {
+        "posim_save": SAVE_FORMAT,
+        "posim_version": save.posim_version,
+        "scenario": {"name": save.scenario_name, "source": save.source, "sha256": save.sha256},
+        "seed": save.seed,
+        "day": save.day,
+        "commands": [{"day": day, **cmd.to_json(command)} for day, command in save.commands],
+    }
+
+
+def write_save(path: str | os.PathLike[str], save: SavedGame) -> Path:
+    """Write a save atomically (temporary file, fsync, rename); returns the path.
+
+    Raises :class:`SaveError` when the file cannot be written.
+    """
+    target = Path(path)
+    text = json.dumps(to_json(save), indent=1, allow_nan=False) + "\n"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise SaveError(f"{target}: cannot write: {error.strerror or error}") from None
+    return target
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_save(data: Any, where: str) -> SavedGame:
+    """Check a decoded save document; raises :class:`SaveError` (``where: problem``)."""
+
+    def bad(problem: str) -> SaveError:
+        return SaveError(f"{where}: {problem}")
+
+    if not isinstance(data, dict) or "posim_save" not in data:
+        raise bad("not a posim save (no posim_save key)")
+    version = data["posim_save"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise bad(f"posim_save must be a format number, not {version!r}")
+    if version > SAVE_FORMAT:
+        raise bad(
+            f"save format {version} is newer than this posim reads ({SAVE_FORMAT}); "
+            "upgrade posim to load it"
+        )
+    scenario = data.get("scenario")
+    if not isinstance(scenario, dict):
+        raise bad("scenario: must be a mapping with name, source and sha256")
+    for key in ("name", "source", "sha256"):
+        if not isinstance(scenario.get(key), str):
+            raise bad(f"scenario.{key}: must be a string")
+    seed = data.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise bad(f"seed: must be a whole number >= 0, not {seed!r}")
+    day = data.get("day", 0.0)
+    if not _number(day) or day < 0:
+        raise bad(f"day: must be a number >= 0, not {day!r}")
+    raw_commands = data.get("commands", [])
+    if not isinstance(raw_commands, list):
+        raise bad("commands: must be a list")
+    commands: list[tuple[float, cmd.Command]] = []
+    last = 0.0
+    for index, entry in enumerate(raw_commands):
+        if not isinstance(entry, dict):
+            raise bad(f"commands.{index}: must be a mapping")
+        when = entry.get("day")
+        if not _number(when) or when < last:
+            raise bad(f"commands.{index}.day: must be a number >= the previous command's day")
+        try:
+            command = cmd.from_json({k: v for k, v in entry.items() if k != "day"})
+        except cmd.CommandError as error:
+            raise bad(f"commands.{index}: {error}") from None
+        commands.append((float(when), command))
+        last = float(when)
+    version_text = data.get("posim_version", "")
+    return SavedGame(
+        scenario_name=scenario["name"],
+        source=scenario["source"],
+        sha256=scenario["sha256"],
+        seed=seed,
+        commands=commands,
+        day=float(day),
+        posim_version=version_text if isinstance(version_text, str) else "",
+    )
+
+
+def read_save(path: str | os.PathLike[str]) -> SavedGame:
+    """Read and check a save file; raises :class:`SaveError` with one line."""
+    where = os.fspath(path)
+    try:
+        with open(where, "rb") as stream:
+            content = stream.read(MAX_SAVE_BYTES + 1)
+    except OSError as error:
+        raise SaveError(f"{where}: cannot read: {error.strerror or error}") from None
+    if len(content) > MAX_SAVE_BYTES:
+        raise SaveError(f"{where}: file too large (at most {MAX_SAVE_BYTES} bytes)")
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SaveError(f"{where}: not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise SaveError(f"{where}:{error.lineno}: not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise SaveError(f"{where}: JSON nested too deeply") from None
+    return parse_save(data, where)
+
+
+def scenario_of(save: SavedGame, where: str = "save") -> Scenario:
+    """Load the save's scenario and check it is the one the game was played on.
+
+    Raises :class:`SaveError` when it cannot be loaded or changed since.
+    """
+    from posim.scenario import ScenarioError
+
+    try:
+        scenario, digest = load_source(save.source)
+    except ScenarioError as error:
+        first = error.problems[0] if error.problems else "cannot load"
+        raise SaveError(f"{where}: scenario {save.source!r}: {first}") from None
+    if save.sha256 and digest != save.sha256:
+        raise SaveError(
+            f"{where}: scenario {save.source!r} changed since the game was saved "
+            "(its SHA-256 differs); the replay would be a different game"
+        )
+    return scenario
+
+
+def restore(save: SavedGame, scenario: Scenario, where: str = "save") -> Simulation:
+    """Rebuild the live game from a save: replay its commands, advance to its day.
+
+    Each command is applied right after advancing to its day, exactly as the
+    game did.  Raises :class:`SaveError` when a command cannot be applied.
+    """
+    from posim.engine.simulation import Simulation
+
+    sim = Simulation(scenario, save.seed, strategy=None)
+    for index, (day, command) in enumerate(save.commands):
+        sim.run_until(day)
+        try:
+            sim.apply(command)
+        except cmd.CommandError as error:
+            raise SaveError(f"{where}: commands.{index}: {error}") from None
+    sim.run_until(save.day)
+    return sim
+
+
+def replay(path: str | os.PathLike[str]) -> tuple[SavedGame, Result]:
+    """Read a save and replay it headless to its day; the result the game showed."""
+    where = os.fspath(path)
+    save = read_save(where)
+    scenario = scenario_of(save, where)
+    sim = restore(save, scenario, where)
+    return save, sim.result()
+
+
+def replay_document(save: SavedGame, result: Result, version: str) -> dict[str, Any]:
+    """The JSON document ``posim replay --json`` prints."""
+    score = result.score
+    return {
+        "posim": version,
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "day": save.day,
+        "horizon": result.horizon,
+        "commands": len(save.commands),
+        "metrics": result.metrics,
+        "score": {
+            "total": score.total,
+            "grade": score.grade,
+            "terms": [
+                {
+                    "name": term.name,
+                    "value": term.value,
+                    "weight": term.weight,
+                    "points": term.points,
+                    "explanation": term.explanation,
+                }
+                for term in score.terms
+            ],
+        },
+    }

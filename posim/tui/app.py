@@ -1,0 +1,172 @@
+"""The posim game app, and :func:`build_app`, the one factory the CLI and the tests use.
+
+Kept small: the app starts games (new, continued, loaded), routes the title
+screen's choices, autosaves on quit and lists every action in the command
+palette.  The board lives in :mod:`posim.tui.screens.board`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from posim import saves
+from posim.tui.game import Game
+from posim.tui.screens.board import BoardScreen
+from posim.tui.screens.dialogs import HelpScreen
+from posim.tui.screens.title import ScenarioInfo, ScenarioPicker, TitleScreen
+
+
+class PosimApp(App[None]):
+    """posim: play the product owner."""
+
+    CSS_PATH = "posim.tcss"
+    TITLE = "posim"
+    BINDINGS = [Binding("ctrl+q", "quit", "Save & quit", priority=True)]
+
+    def __init__(self, game: Game | None = None, *, autosave: bool = True) -> None:
+        super().__init__()
+        self.game = game
+        """The game being played (None on the title screen)."""
+        self.autosave = autosave
+        """Whether games autosave to the user data folder."""
+
+    def on_mount(self) -> None:
+        """Start on the board when a game was given, else on the title screen."""
+        if self.game is not None:
+            self.push_screen(BoardScreen(self.game))
+        else:
+            self.push_screen(self.title_screen())
+
+    # -- starting games ------------------------------------------------
+
+    def autosave_path(self) -> Path | None:
+        """Where games autosave (None when autosave is off)."""
+        return saves.autosave_path() if self.autosave else None
+
+    def title_screen(self) -> TitleScreen:
+        """A title screen showing whether there is an autosave to continue."""
+        day = None
+        path = saves.autosave_path()
+        if path.exists():
+            try:
+                day = saves.read_save(path).day
+            except saves.SaveError:
+                day = None
+        return TitleScreen(day, career=importlib.util.find_spec("posim.career") is not None)
+
+    def start(self, game: Game) -> None:
+        """Replace the current screen with the board of ``game``."""
+        self.game = game
+        self.switch_screen(BoardScreen(game))
+
+    def start_new(self, source: str) -> None:
+        """Start a new game of a scenario (errors are notified)."""
+        from posim.scenario import ScenarioError
+
+        try:
+            game = Game.new(source, autosave_to=self.autosave_path())
+        except (ScenarioError, OSError) as error:
+            self.notify(str(error), title="Cannot start", severity="error")
+            return
+        self.start(game)
+
+    def new_game(self) -> None:
+        """Leave the current game for the title screen."""
+        if self.game is not None:
+            self.game.autosave()
+        self.game = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(self.title_screen())
+
+    @on(TitleScreen.Chosen)
+    def title_choice(self, event: TitleScreen.Chosen) -> None:
+        """Act on the title screen's menu."""
+        if event.choice == "tutorial":
+            self.start_new("tutorial")
+        elif event.choice == "new":
+            self.push_screen(ScenarioPicker(self.scenario_infos()), self.picked)
+        elif event.choice == "continue":
+            try:
+                game = Game.load(saves.autosave_path(), autosave_to=self.autosave_path())
+            except saves.SaveError as error:
+                self.notify(str(error), title="Cannot continue", severity="error")
+                return
+            self.start(game)
+        elif event.choice == "career":
+            self.notify("Career mode is coming with the scenario library.")
+        elif event.choice == "quit":
+            self.exit()
+
+    def picked(self, name: str | None) -> None:
+        """Start the scenario picked in the picker."""
+        if name:
+            self.start_new(name)
+
+    @staticmethod
+    def scenario_infos() -> list[ScenarioInfo]:
+        """The built-in scenarios for the picker, with their lessons."""
+        from posim.scenario import builtin_scenarios, load_scenario
+
+        infos = []
+        for entry in builtin_scenarios():
+            lesson = load_scenario(entry["name"]).lesson
+            infos.append(
+                ScenarioInfo(
+                    entry["name"], entry["title"], entry["level"], entry["description"], lesson
+                )
+            )
+        return infos
+
+    # -- app-wide actions ----------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Autosave the game (if any) and quit with status 0."""
+        if self.game is not None:
+            self.game.autosave()
+        self.exit(return_code=0)
+
+    def action_help(self) -> None:
+        """Show the help."""
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette: the built-in commands plus every action of the screen."""
+        yield from super().get_system_commands(screen)
+        for binding in getattr(screen, "BINDINGS", []):
+            if not isinstance(binding, Binding) or binding.action.startswith("app."):
+                continue
+            yield SystemCommand(
+                binding.description,
+                f"{binding.description} (key {binding.key.split(',')[0]})",
+                partial(screen.run_action, binding.action),
+            )
+
+
+def build_app(
+    scenario: str | None = None,
+    *,
+    load: str | Path | None = None,
+    seed: int | None = None,
+    autosave: bool = True,
+) -> PosimApp:
+    """Build the game: a saved game (``load``), a new game of ``scenario``, or the title screen.
+
+    Raises :class:`~posim.saves.SaveError` or :class:`~posim.scenario.ScenarioError`
+    before any terminal is touched, so the CLI can print one line and exit 2.
+    """
+    target = saves.autosave_path() if autosave else None
+    game: Game | None = None
+    if load is not None:
+        game = Game.load(load, autosave_to=target)
+    elif scenario is not None:
+        game = Game.new(scenario, seed, autosave_to=target)
+    return PosimApp(game, autosave=autosave)

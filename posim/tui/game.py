@@ -1,0 +1,256 @@
+"""The game's state outside the widgets: a live simulation, its clock and its saves.
+
+:class:`Game` is plain Python (no Textual): the board screen drives it from a
+timer and turns the player's messages into its methods.  It advances the
+engine in small steps, applies commands only between advances (so the save
+replays exactly), reports what happened during a step (new requests,
+questions, reviews, the horizon) and autosaves after every simulated day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from posim import saves
+from posim.engine import commands as cmd
+from posim.engine.items import ItemView
+from posim.engine.simulation import Simulation, Snapshot
+
+if TYPE_CHECKING:
+    from posim.scenario import Scenario
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri")
+"""Day 0 is a Monday; a week has five working days."""
+
+SPEEDS = (0, 1, 2, 5)
+"""Clock speeds: paused, 1x, 2x, 5x."""
+
+DAYS_PER_TICK = 0.25
+"""Simulated days per clock tick at 1x."""
+
+TICK_SECONDS = 0.5
+"""Wall-clock seconds between clock ticks."""
+
+
+def day_label(day: float) -> str:
+    """``week 3, Tue`` for a simulated day (day 0 is Monday of week 1)."""
+    whole = math.floor(day + 1e-9)
+    return f"week {whole // 5 + 1}, {DAY_NAMES[whole % 5]}"
+
+
+@dataclass
+class StepNews:
+    """What happened during one advance of the clock."""
+
+    requests: list[int] = field(default_factory=list)
+    """Ids of requests that landed in the inbox."""
+    questions: list[int] = field(default_factory=list)
+    """Ids of items newly blocked by a question."""
+    reviews: list[str] = field(default_factory=list)
+    """Stakeholders whose review became due."""
+    days_crossed: int = 0
+    """Whole days completed during the step."""
+    finished: bool = False
+    """The horizon was reached."""
+
+    @property
+    def wants_attention(self) -> bool:
+        """Whether something landed that the player should see (auto-pause)."""
+        return bool(self.requests or self.questions or self.reviews)
+
+
+class Game:
+    """One game: the scenario, its source, the simulation and the clock."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        source: str,
+        sha256: str,
+        seed: int | None = None,
+        sim: Simulation | None = None,
+        autosave_to: Path | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.source = source
+        self.sha256 = sha256
+        self.sim = sim if sim is not None else Simulation(scenario, seed, strategy=None)
+        self.seed = self.sim.seed
+        self.speed = 0
+        """Clock speed (one of :data:`SPEEDS`; 0 = paused)."""
+        self.last_speed = 1
+        """The speed a resume returns to."""
+        self.auto_pause = True
+        """Pause when a request, a question or a review arrives."""
+        self.autosave_to = autosave_to
+        """Where to autosave (None: never)."""
+        self._seen_inbox = {item.id for item in self.sim.inbox}
+        self._seen_questions = {item.id for item in self.sim.questions}
+        self._seen_reviews = dict(self.sim.po.reviews_due)
+        self._snapshot: Snapshot | None = None
+
+    # -- loading -------------------------------------------------------
+
+    @classmethod
+    def new(cls, source: str, seed: int | None = None, autosave_to: Path | None = None) -> Game:
+        """A new game of a scenario file or built-in; raises ``ScenarioError``."""
+        scenario, digest = saves.load_source(source)
+        return cls(scenario, source, digest, seed, autosave_to=autosave_to)
+
+    @classmethod
+    def load(cls, path: str | Path, autosave_to: Path | None = None) -> Game:
+        """Continue a saved game; raises :class:`~posim.saves.SaveError`."""
+        where = str(path)
+        save = saves.read_save(where)
+        scenario = saves.scenario_of(save, where)
+        sim = saves.restore(save, scenario, where)
+        return cls(scenario, save.source, save.sha256, sim=sim, autosave_to=autosave_to)
+
+    # -- reading -------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """The simulated day."""
+        return self.sim.now
+
+    @property
+    def finished(self) -> bool:
+        """Whether the horizon has been reached."""
+        return self.sim.finished
+
+    @property
+    def paused(self) -> bool:
+        """Whether the clock is stopped."""
+        return self.speed == 0
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot (cached until the next change)."""
+        if self._snapshot is None:
+            self._snapshot = self.sim.snapshot()
+        return self._snapshot
+
+    def reviews_due(self) -> dict[str, float]:
+        """Stakeholder -> review day still waiting for a report."""
+        return dict(self.sim.po.reviews_due)
+
+    def find(self, item_id: int) -> ItemView | None:
+        """What the player can see about an item (None: no such item)."""
+        if 1 <= item_id <= len(self.sim.items):
+            return self.sim.view(self.sim.items[item_id - 1])
+        return None
+
+    def question_since(self, item_id: int) -> float:
+        """The day an item's open question was asked (now if unknown)."""
+        for record in reversed(self.sim.records):
+            if record.item == item_id and record.kind == "blocked" and record.detail == "question":
+                return record.time
+        return self.now
+
+    def history(self, item_id: int) -> list[tuple[float, str, str]]:
+        """An item's records as ``(day, kind, detail)``."""
+        rows = []
+        for record in self.sim.records:
+            if record.item == item_id:
+                where = record.column or ""
+                who = f" by {record.member}" if record.member else ""
+                text = f"{where}{who}".strip()
+                if record.detail:
+                    text = f"{text} ({record.detail})" if text else record.detail
+                rows.append((record.time, record.kind, text))
+        return rows
+
+    # -- the clock -----------------------------------------------------
+
+    def set_speed(self, speed: int) -> None:
+        """Run the clock at ``speed`` (0 pauses)."""
+        if speed not in SPEEDS:
+            raise ValueError(f"speed must be one of {SPEEDS}")
+        self.speed = speed
+        if speed:
+            self.last_speed = speed
+
+    def toggle_pause(self) -> None:
+        """Pause a running clock, resume a paused one at its last speed."""
+        self.set_speed(0 if self.speed else self.last_speed)
+
+    def tick(self) -> StepNews:
+        """One clock tick at the current speed (nothing when paused)."""
+        if self.paused or self.finished:
+            return StepNews(finished=self.finished)
+        return self.advance_to(self.now + DAYS_PER_TICK * self.speed)
+
+    def step_day(self) -> StepNews:
+        """Advance to the start of the next whole day."""
+        return self.advance_to(math.floor(self.now + 1e-9) + 1)
+
+    def advance_to(self, day: float) -> StepNews:
+        """Advance the engine to ``day`` and report what happened."""
+        before = math.floor(self.now + 1e-9)
+        self.sim.run_until(day)
+        self._snapshot = None
+        news = StepNews()
+        for item in self.sim.inbox:
+            if item.id not in self._seen_inbox:
+                self._seen_inbox.add(item.id)
+                news.requests.append(item.id)
+        for item in self.sim.questions:
+            if item.id not in self._seen_questions:
+                self._seen_questions.add(item.id)
+                news.questions.append(item.id)
+        for name, when in self.sim.po.reviews_due.items():
+            if self._seen_reviews.get(name) != when:
+                news.reviews.append(name)
+        self._seen_reviews = dict(self.sim.po.reviews_due)
+        news.days_crossed = math.floor(self.now + 1e-9) - before
+        news.finished = self.finished
+        if news.finished:
+            self.speed = 0
+        if self.auto_pause and news.wants_attention:
+            self.speed = 0
+        if news.days_crossed or news.finished:
+            self.autosave()
+        return news
+
+    # -- commands ------------------------------------------------------
+
+    def apply(self, command: cmd.Command) -> None:
+        """Apply a PO command now; raises :class:`~posim.engine.CommandError`."""
+        if self.finished:
+            raise cmd.CommandError("the game is over")
+        try:
+            self.sim.apply(command)
+        finally:
+            self._snapshot = None
+
+    def backlog_rank(self, item_id: int) -> int | None:
+        """Position of an item in the backlog (0 = top), or None."""
+        for rank, item in enumerate(self.sim.backlog):
+            if item.id == item_id:
+                return rank
+        return None
+
+    # -- saves ---------------------------------------------------------
+
+    def to_save(self) -> saves.SavedGame:
+        """The save of this game now."""
+        return saves.from_simulation(self.sim, self.source, self.sha256)
+
+    def save(self, path: str | Path) -> Path:
+        """Save to ``path`` atomically; raises :class:`~posim.saves.SaveError`."""
+        return saves.write_save(path, self.to_save())
+
+    def autosave(self) -> Path | None:
+        """Write the autosave (if enabled); errors are swallowed into the return value."""
+        if self.autosave_to is None:
+            return None
+        try:
+            return self.save(self.autosave_to)
+        except saves.SaveError:
+            return None
+
+    def result(self) -> Any:
+        """The engine's result so far (at the horizon: of the whole game)."""
+        return self.sim.result()

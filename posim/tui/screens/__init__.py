@@ -1,0 +1,1 @@
+"""Screens of the game: title, board, report, debrief, dialogs."""

@@ -1,0 +1,556 @@
+"""The board: where the game is played.
+
+The screen owns the :class:`~posim.tui.game.Game`, drives its clock from a
+timer, renders snapshots into the widgets (attributes down) and turns the
+player's keys, clicks and dialog answers into engine commands (messages up).
+A command the engine refuses is shown as a notification, never a crash.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, OptionList, Static, TabbedContent, TabPane
+
+from posim import saves
+from posim.engine import commands as cmd
+from posim.tui.game import TICK_SECONDS, Game, StepNews
+from posim.tui.screens.dialogs import HelpScreen, MessageDialog, NumberDialog
+from posim.tui.screens.report import ReportRow, ReportScreen
+from posim.tui.widgets.cards import Card, CardList
+from posim.tui.widgets.charts import ChartsPanel
+from posim.tui.widgets.panels import ClockBar, DetailPanel, StakeholderPanel
+
+if TYPE_CHECKING:
+    from posim.engine.simulation import Snapshot
+
+MIN_WIDTH = 80
+"""Below this many columns the board shows "terminal too small"."""
+MIN_HEIGHT = 24
+"""Below this many rows the board shows "terminal too small"."""
+
+
+class BoardScreen(Screen[None]):
+    """The Kanban board, the inbox, the stakeholders, the clock and the charts."""
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/run"),
+        Binding("1", "speed(1)", "1×", show=False),
+        Binding("2", "speed(2)", "2×", show=False),
+        Binding("5", "speed(5)", "5×", show=False),
+        Binding("full_stop", "step_day", "+1 day"),
+        Binding("shift+up,K", "move_up", "Up", show=False),
+        Binding("shift+down,J", "move_down", "Down", show=False),
+        Binding("t", "move_top", "Top"),
+        Binding("c", "commit", "Commit"),
+        Binding("w", "set_wip", "WIP"),
+        Binding("a", "accept", "Accept"),
+        Binding("d", "decline", "Decline"),
+        Binding("n", "answer", "Answer"),
+        Binding("r", "report", "Report"),
+        Binding("p", "toggle_auto_pause", "Auto-pause", show=False),
+        Binding("g", "toggle_tab", "Charts", show=False),
+        Binding("s", "save", "Save", show=False),
+        Binding("left", "lane(-1)", "Lane ←", show=False),
+        Binding("right", "lane(1)", "Lane →", show=False),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, game: Game) -> None:
+        super().__init__()
+        self.game = game
+        self.selected: int | None = None
+        """The item whose details are shown."""
+        self.timer: Timer | None = None
+        self.engine_error: str | None = None
+        """Set when the engine failed: the game stops."""
+        self._debriefed = False
+        self.last_save: Path | None = None
+        """Where the player last saved."""
+
+    # -- layout --------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        snapshot = self.game.snapshot()
+        yield ClockBar(id="clock")
+        with TabbedContent(id="tabs"):
+            with TabPane("Board", id="tab-board"), Vertical(id="board"):
+                with Horizontal(id="lanes"):
+                    yield CardList("backlog", "Backlog", id="lane-backlog")
+                    yield CardList("ready", "Ready", id="lane-ready")
+                    for index, column in enumerate(snapshot.columns):
+                        yield CardList(column.name, column.name, id=f"lane-col-{index}")
+                    yield CardList("done", "Done", id="lane-done")
+                with Horizontal(id="lower"):
+                    yield DetailPanel(id="detail")
+                    with Vertical(id="side"):
+                        yield CardList("inbox", "Inbox", id="inbox")
+                        with Horizontal(id="inbox-buttons"):
+                            yield Button(
+                                "Accept", id="accept", action="screen.accept", compact=True
+                            )
+                            yield Button(
+                                "Decline", id="decline", action="screen.decline", compact=True
+                            )
+                            yield Button(
+                                "Answer", id="answer", action="screen.answer", compact=True
+                            )
+                            yield Button(
+                                "Report", id="report", action="screen.report", compact=True
+                            )
+                    yield StakeholderPanel(id="stakeholders")
+            with TabPane("Charts", id="tab-charts"):
+                yield ChartsPanel(id="charts")
+        yield Static(
+            f"Terminal too small: make it at least {MIN_WIDTH}×{MIN_HEIGHT} "
+            "(Ctrl+Q saves and quits).",
+            id="too-small",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show the first snapshot, focus the backlog and start the clock."""
+        self.title = self.game.scenario.display_title
+        self.refresh_view()
+        backlog = self.query_one("#lane-backlog", CardList)
+        backlog.focus()
+        if backlog.option_count:
+            backlog.highlighted = 0
+        self.timer = self.set_interval(TICK_SECONDS, self.tick, name="clock")
+        self.check_size(self.app.size.width, self.app.size.height)
+        if self.game.finished:
+            self.call_after_refresh(self.show_debrief)
+
+    def on_resize(self, event: Resize) -> None:
+        """Switch to the "terminal too small" notice under the minimum size."""
+        self.check_size(event.size.width, event.size.height)
+
+    def check_size(self, width: int, height: int) -> None:
+        """Set the ``-too-small`` class when the terminal is under the minimum."""
+        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+
+    @property
+    def too_small(self) -> bool:
+        """Whether the "terminal too small" notice is showing."""
+        return self.has_class("-too-small")
+
+    # -- rendering -----------------------------------------------------
+
+    def refresh_view(self) -> None:
+        """Render the current snapshot into every widget."""
+        game = self.game
+        snapshot = game.snapshot()
+        now = snapshot.time
+        workers = {m.working_on: m.name for m in snapshot.members if m.working_on is not None}
+        backlog = self.query_one("#lane-backlog", CardList)
+        backlog.show(
+            [Card(i, now - i.arrived) for i in snapshot.backlog], f"Backlog {len(snapshot.backlog)}"
+        )
+        limit = "" if snapshot.ready_wip is None else f"/{snapshot.ready_wip}"
+        self.query_one("#lane-ready", CardList).show(
+            [Card(i, now - (i.committed or now)) for i in snapshot.ready],
+            f"Ready {len(snapshot.ready)}{limit}",
+        )
+        for index, column in enumerate(snapshot.columns):
+            limit = "" if column.wip is None else f"/{column.wip}"
+            finished = set(column.finished)
+            self.query_one(f"#lane-col-{index}", CardList).show(
+                [
+                    Card(
+                        i,
+                        now - (i.started if i.started is not None else now),
+                        workers.get(i.id),
+                        i.id in finished,
+                    )
+                    for i in column.items
+                ],
+                f"{column.name} {len(column.items)}{limit}",
+            )
+        done = snapshot.done
+        self.query_one("#lane-done", CardList).show(
+            [
+                Card(i, (i.done or now) - (i.started if i.started is not None else i.arrived))
+                for i in reversed(done)
+            ],
+            f"Done {len(done)}",
+        )
+        inbox = self.query_one("#inbox", CardList)
+        requests = [
+            Card(i, now - i.arrived, note=f"from {i.requester}", prefix="req")
+            for i in snapshot.inbox
+        ]
+        questions = [
+            Card(i, now - game.question_since(i.id), note="question", prefix="q")
+            for i in snapshot.questions
+        ]
+        inbox.show(
+            requests + questions, f"Inbox: {len(requests)} requests, {len(questions)} questions"
+        )
+        self.query_one("#stakeholders", StakeholderPanel).show(
+            snapshot.stakeholders, game.reviews_due(), snapshot.next_review
+        )
+        self.query_one("#clock", ClockBar).show(
+            game.scenario.display_title, snapshot, game.speed, game.auto_pause
+        )
+        self.show_detail(snapshot)
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active == "tab-charts":
+            self.refresh_charts()
+
+    def show_detail(self, snapshot: Snapshot | None = None) -> None:
+        """Render the selected item's details."""
+        snapshot = snapshot or self.game.snapshot()
+        item = self.game.find(self.selected) if self.selected is not None else None
+        self.query_one("#detail", DetailPanel).show(
+            item,
+            snapshot.time,
+            [c.name for c in snapshot.columns],
+            self.game.history(item.id) if item is not None else (),
+            self.game.backlog_rank(item.id) if item is not None else None,
+        )
+
+    def refresh_charts(self) -> None:
+        """Redraw the charts from the game so far."""
+        result = self.game.result()
+        self.query_one("#charts", ChartsPanel).show(
+            result.items, result.columns, self.game.snapshot()
+        )
+
+    # -- the clock -----------------------------------------------------
+
+    def tick(self) -> None:
+        """One timer tick: advance the engine unless paused or covered by a dialog."""
+        if self.app.screen is not self or self.engine_error is not None:
+            return
+        if self.game.paused or self.game.finished:
+            return
+        self.run_clock(self.game.tick)
+
+    def run_clock(self, step: Any) -> None:
+        """Run one clock step; handle what happened (or an engine failure)."""
+        try:
+            news: StepNews = step()
+        except Exception as error:  # an engine bug: stop, keep the autosave, exit non-zero
+            self.engine_failed(error)
+            return
+        self.refresh_view()
+        self.handle_news(news)
+
+    def handle_news(self, news: StepNews) -> None:
+        """Tell the player what landed; open the report at a review; debrief at the end."""
+        game = self.game
+        for item_id in news.requests:
+            item = game.find(item_id)
+            if item is not None:
+                self.notify(f"#{item.id} {item.title}", title=f"Request from {item.requester}")
+        for item_id in news.questions:
+            item = game.find(item_id)
+            if item is not None:
+                self.notify(
+                    f"#{item.id} {item.title} waits for your answer (n)",
+                    title="The team has a question",
+                    severity="warning",
+                )
+        if news.finished:
+            self.show_debrief()
+            return
+        if news.reviews and game.reviews_due():
+            self.action_report()
+
+    def engine_failed(self, error: BaseException) -> None:
+        """Stop the game after an engine error: show it, keep the autosave, exit non-zero."""
+        self.game.speed = 0
+        self.engine_error = f"{type(error).__name__}: {error}"
+        where = self.game.autosave_to
+        kept = f"\n\nYour last autosave is kept at {where}." if where else ""
+        self.app.push_screen(
+            MessageDialog("The simulation failed", f"{self.engine_error}{kept}"),
+            lambda _: self.app.exit(
+                return_code=1, message=f"posim: engine error: {self.engine_error}"
+            ),
+        )
+
+    def show_debrief(self) -> None:
+        """Open the debrief (once)."""
+        if self._debriefed:
+            return
+        self._debriefed = True
+        from posim.tui.screens.debrief import DebriefScreen
+
+        self.game.autosave()
+        self.app.push_screen(DebriefScreen(self.game))
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume the clock."""
+        self.game.toggle_pause()
+        self.refresh_view()
+
+    def action_speed(self, speed: int) -> None:
+        """Run the clock at 1×, 2× or 5×."""
+        self.game.set_speed(speed)
+        self.refresh_view()
+
+    def action_step_day(self) -> None:
+        """Advance one day (the clock stays as it was)."""
+        if self.game.finished or self.engine_error is not None:
+            return
+        self.run_clock(self.game.step_day)
+
+    def action_toggle_auto_pause(self) -> None:
+        """Switch auto-pause on new requests, questions and reviews."""
+        self.game.auto_pause = not self.game.auto_pause
+        self.notify(f"Auto-pause {'on' if self.game.auto_pause else 'off'}")
+        self.refresh_view()
+
+    # -- selection -----------------------------------------------------
+
+    @on(OptionList.OptionHighlighted)
+    def card_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the highlighted card's details."""
+        lane = event.option_list
+        if isinstance(lane, CardList) and lane.has_focus:
+            self.selected = lane.selected_item
+            self.show_detail()
+
+    def on_descendant_focus(self) -> None:
+        """Focusing a lane selects its highlighted card."""
+        lane = self.focused
+        if isinstance(lane, CardList) and lane.selected_item is not None:
+            self.selected = lane.selected_item
+            self.show_detail()
+
+    def lanes(self) -> list[CardList]:
+        """Every lane left to right, then the inbox."""
+        return list(self.query(CardList))
+
+    def action_lane(self, step: int) -> None:
+        """Focus the lane to the left or right."""
+        lanes = self.lanes()
+        focused = self.focused
+        index = lanes.index(focused) if focused in lanes else 0
+        lanes[(index + step) % len(lanes)].focus()
+
+    def action_toggle_tab(self) -> None:
+        """Switch between the board and the charts."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = "tab-charts" if tabs.active == "tab-board" else "tab-board"
+
+    @on(TabbedContent.TabActivated)
+    def tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        """Draw the charts when their tab opens."""
+        if event.pane.id == "tab-charts":
+            self.refresh_charts()
+
+    # -- commands ------------------------------------------------------
+
+    def command(self, command: cmd.Command, done: str | None = None) -> bool:
+        """Apply a command; show the engine's refusal as a notification."""
+        try:
+            self.game.apply(command)
+        except cmd.CommandError as error:
+            self.notify(str(error), title="Not possible", severity="error")
+            return False
+        if done:
+            self.notify(done)
+        self.refresh_view()
+        return True
+
+    def backlog_selection(self) -> int | None:
+        """The selected item if it is in the backlog (else tell the player)."""
+        item = self.selected
+        if item is None or self.game.backlog_rank(item) is None:
+            self.notify("Select an item in the backlog first.", severity="warning")
+            return None
+        return item
+
+    def action_move_up(self) -> None:
+        """Move the selected backlog item up one place."""
+        self.move_by(-1)
+
+    def action_move_down(self) -> None:
+        """Move the selected backlog item down one place."""
+        self.move_by(1)
+
+    def move_by(self, step: int) -> None:
+        """Move the selected backlog item by ``step`` places."""
+        item = self.backlog_selection()
+        if item is None:
+            return
+        rank = self.game.backlog_rank(item) or 0
+        target = max(0, rank + step)
+        if target != rank:
+            self.command(cmd.Reorder(item, target))
+        self.query_one("#lane-backlog", CardList).select_item(item)
+
+    def action_move_top(self) -> None:
+        """Move the selected backlog item to the top."""
+        item = self.backlog_selection()
+        if item is not None:
+            self.command(cmd.Reorder(item, 0))
+            self.query_one("#lane-backlog", CardList).select_item(item)
+
+    def action_commit(self) -> None:
+        """Commit the selected backlog item to Ready."""
+        item = self.backlog_selection()
+        if item is not None:
+            self.command(cmd.Commit(item), f"#{item} committed to Ready")
+
+    def action_set_wip(self) -> None:
+        """Change the WIP limit of the focused lane (Ready or a work column)."""
+        focused = self.focused
+        lane = focused.lane if isinstance(focused, CardList) else None
+        snapshot = self.game.snapshot()
+        columns = {c.name: c.wip for c in snapshot.columns}
+        if lane == "ready":
+            current = snapshot.ready_wip
+        elif lane in columns:
+            current = columns[lane]
+        else:
+            self.notify("Focus Ready or a work column to change its WIP limit.", severity="warning")
+            return
+        column = lane
+
+        def answer(limit: int | None) -> None:
+            if limit is None:
+                return
+            value = None if limit == NumberDialog.BLANK else limit
+            text = "no limit" if value is None else str(value)
+            self.command(cmd.SetWip(column, value), f"WIP limit of {column}: {text}")
+
+        self.app.push_screen(
+            NumberDialog(
+                f"WIP limit of {column}", "A whole number ≥ 1; blank for no limit.", current
+            ),
+            answer,
+        )
+
+    def inbox_selection(self, kind: str) -> int | None:
+        """The inbox entry of ``kind`` (``req``/``q``) that is highlighted, else the first."""
+        snapshot = self.game.snapshot()
+        entries = snapshot.inbox if kind == "req" else snapshot.questions
+        if not entries:
+            return None
+        inbox = self.query_one("#inbox", CardList)
+        chosen = inbox.selected_item
+        ids = [i.id for i in entries]
+        if chosen in ids:
+            return chosen
+        if kind == "q" and self.selected in ids:
+            return self.selected
+        return ids[0]
+
+    def action_accept(self) -> None:
+        """Accept the selected request into the backlog at a rank."""
+        item = self.inbox_selection("req")
+        if item is None:
+            self.notify("No request in the inbox.", severity="warning")
+            return
+        size = len(self.game.snapshot().backlog)
+
+        def answer(rank: int | None) -> None:
+            if rank is None:
+                return
+            where = None if rank == NumberDialog.BLANK else rank - 1
+            place = "the bottom" if where is None else f"rank {rank}"
+            self.command(cmd.Accept(item, where), f"#{item} accepted at {place}")
+
+        self.app.push_screen(
+            NumberDialog(
+                f"Accept request #{item}",
+                f"Backlog rank (1 = top, {size + 1} = bottom); blank for the bottom.",
+                1,
+            ),
+            answer,
+        )
+
+    def action_decline(self) -> None:
+        """Decline the selected request."""
+        item = self.inbox_selection("req")
+        if item is None:
+            self.notify("No request in the inbox.", severity="warning")
+            return
+        self.command(cmd.Decline(item), f"#{item} declined")
+
+    def action_answer(self) -> None:
+        """Answer the selected question (or the oldest one)."""
+        item = self.inbox_selection("q")
+        if item is None:
+            self.notify("No question is waiting.", severity="warning")
+            return
+        self.command(cmd.Answer(item), f"#{item}: question answered")
+
+    def report_rows(self) -> list[ReportRow]:
+        """The report modal's rows: every stakeholder with their forecast."""
+        game = self.game
+        due = game.reviews_due()
+        rows = []
+        for person in game.snapshot().stakeholders:
+            forecast = game.sim.forecast(person.name)
+            percentiles = dict(forecast.percentiles) if forecast.has_data else {}
+            day = percentiles.get(85, math.nan)
+            if not math.isfinite(day):
+                day = game.now + (game.sim.horizon - game.now) / 2
+            status: cmd.Status = "on_track"
+            if person.promise_day is not None and day > person.promise_day:
+                status = "late" if game.now > person.promise_day else "at_risk"
+            rows.append(
+                ReportRow(
+                    person.name,
+                    person.role,
+                    person.trust,
+                    len(person.open_items),
+                    person.name in due,
+                    person.promise_day,
+                    person.promise_status,
+                    percentiles,
+                    forecast.assumptions.text,
+                    round(day, 1),
+                    status,
+                )
+            )
+        return rows
+
+    def action_report(self) -> None:
+        """Open the status report."""
+        if isinstance(self.app.screen, ReportScreen):
+            return
+        rows = self.report_rows()
+        if not rows:
+            self.notify("This scenario has no stakeholders to report to.", severity="warning")
+            return
+
+        def answer(reports: list[cmd.Report] | None) -> None:
+            if not reports:
+                return
+            sent = [r for r in reports if self.command(r)]
+            if sent:
+                self.notify(f"Reported to {', '.join(r.stakeholder for r in sent)}")
+
+        self.app.push_screen(ReportScreen(rows, self.game.now), answer)
+
+    # -- saves and help ------------------------------------------------
+
+    def action_save(self) -> None:
+        """Save the game to the saves folder."""
+        game = self.game
+        path = saves.saves_dir() / f"{game.scenario.name}-day{math.floor(game.now):03d}.json"
+        try:
+            written = game.save(path)
+        except saves.SaveError as error:
+            self.notify(str(error), title="Not saved", severity="error")
+            return
+        self.last_save = written
+        self.notify(str(written), title="Saved")
+
+    def action_help(self) -> None:
+        """Show the help."""
+        self.app.push_screen(HelpScreen())

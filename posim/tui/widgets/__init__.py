@@ -1,0 +1,1 @@
+"""Widgets of the game, grouped by board region: cards, panels, charts."""
