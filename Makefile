@@ -14,7 +14,7 @@ STAMP_TEST := $(VENV)/.posim-installed-test
 WORKERS ?= auto
 PYTEST_ARGS ?=
 
-.PHONY: play test test-slow lint format clean
+.PHONY: play test test-slow bench lint format clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "posim needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -41,6 +41,16 @@ test: $(STAMP_TEST)
 ## test-slow: the long statistical checks
 test-slow: $(STAMP_TEST)
 	$(BIN)/pytest -m slow -n $(WORKERS) $(PYTEST_ARGS)
+
+## bench: engine speed vs bare SimPy and Ciw, replications, start-up, memory
+## (BENCH_ARGS="--profile --out bench.json"; see docs/performance.md)
+BENCH_ARGS ?=
+$(VENV)/.posim-installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	@touch $@
+
+bench: $(VENV)/.posim-installed-bench
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .

@@ -1,0 +1,148 @@
+"""Smoke tests of the benchmark (``python -m benchmarks``): structure and honesty, never speed.
+
+The benchmark lives outside the package, in ``benchmarks/`` at the repository
+root.  These tests run it at its toy size and check the report it writes; the
+figures themselves are not asserted (no timing assertions in the suite).  They
+also check that the bare-SimPy and Ciw models it compares posim with are the
+same M/M/3 flow (Erlang C), so the floor is an honest one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ``benchmarks.bench`` module (the repository root on ``sys.path``)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    import benchmarks.bench
+
+    return benchmarks.bench
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """The JSON report and the printed table of ``python -m benchmarks --tiny``."""
+    out = tmp_path_factory.mktemp("bench") / "nested" / "report.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--tiny", "--profile", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    return json.loads(out.read_text(encoding="utf-8")), process.stdout
+
+
+def test_tiny_report_has_every_part(tiny_report: tuple[dict[str, Any], str]) -> None:
+    report, _ = tiny_report
+    assert report["mode"] == "tiny"
+    assert set(report["flows"]) == {"a_mm3", "b_tutorial", "c_backlog"}
+    assert {"replications", "startup", "memory", "profile", "checks", "machine"} <= set(report)
+    assert report["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_flow_a_compares_posim_with_simpy_and_ciw(tiny_report: tuple[dict[str, Any], str]) -> None:
+    report, _ = tiny_report
+    flow = report["flows"]["a_mm3"]
+    cases = flow["cases"]
+    assert set(cases) == {"posim", "posim_2x", "simpy_store", "simpy_resource", "ciw"}
+    for case in cases.values():
+        assert case["items"] > 0
+        assert case["items_per_s"] == pytest.approx(case["items"] / case["best_s"], rel=0.01)
+    # Same seed, same streams: the two SimPy models see exactly the same jobs.
+    assert cases["simpy_store"]["items"] == cases["simpy_resource"]["items"]
+    assert cases["simpy_store"]["lead_time_mean"] == cases["simpy_resource"]["lead_time_mean"]
+    assert flow["simpy_floor"] in ("simpy_store", "simpy_resource")
+    floor = cases[flow["simpy_floor"]]["items_per_s"]
+    assert flow["ratio_vs_simpy"] == pytest.approx(cases["posim"]["items_per_s"] / floor, abs=2e-3)
+    # Twice the horizon: about twice the items (a Poisson stream, 10 vs 20 days).
+    assert 1.3 < cases["posim_2x"]["items"] / cases["posim"]["items"] < 3.0
+
+
+def test_replications_use_both_job_counts_with_identical_output(
+    tiny_report: tuple[dict[str, Any], str],
+) -> None:
+    reps = tiny_report[0]["replications"]
+    assert reps["identical_output"] is True
+    assert reps["speedup"] == pytest.approx(
+        reps["jobs_1"]["best_s"] / reps["jobs_2"]["best_s"], rel=0.01
+    )
+
+
+def test_startup_reports_imports_of_the_help_paths(tiny_report: tuple[dict[str, Any], str]) -> None:
+    start = tiny_report[0]["startup"]
+    for path in ("imports_help", "imports_run_help"):
+        imports = start[path]
+        assert imports["modules"] > 50  # importtime output was parsed
+        assert isinstance(imports["textual"], bool) and isinstance(imports["rich"], bool)
+        assert any(s["module"].startswith("posim") for s in imports["slowest"])
+
+
+def test_memory_and_checks(tiny_report: tuple[dict[str, Any], str]) -> None:
+    report, table = tiny_report
+    memory = report["memory"]
+    assert memory["small"]["max_rss_mib"] > 10
+    assert memory["ratio"] == pytest.approx(
+        memory["large"]["max_rss_mib"] / memory["small"]["max_rss_mib"], rel=0.01
+    )
+    names = {check["check"] for check in report["checks"]}
+    assert {"a_vs_simpy", "a_vs_ciw", "c_linear", "jobs_speedup", "memory_ratio"} <= names
+    for check in report["checks"]:
+        assert check["ok"] in (True, False)
+        assert check["check"] in table
+
+
+def test_profile_names_engine_functions(tiny_report: tuple[dict[str, Any], str]) -> None:
+    profile = tiny_report[0]["profile"]["a_mm3"]
+    assert profile["items"] > 0
+    assert profile["by_own_time"]
+    assert any(
+        "posim/engine/simulation.py" in row["function"]
+        for row in profile["posim_by_cumulative_time"]
+    )
+
+
+def test_bare_simpy_floor_is_the_mm3_flow(bench: Any) -> None:
+    """Both SimPy models give the Erlang C mean time in system (about 20,000 jobs)."""
+    expected = bench.erlang_c_lead_time()
+    assert expected == pytest.approx(0.5197, abs=1e-4)
+    for model in (bench.simpy_store_mm3, bench.simpy_resource_mm3):
+        leads = [model(700.0, seed)[1] for seed in (1, 2, 3)]
+        assert sum(leads) / 3 == pytest.approx(expected, rel=0.08)
+
+
+def test_ciw_and_posim_run_the_same_flow(bench: Any) -> None:
+    """Ciw and posim see the same arrival rate and service as the SimPy floor."""
+    horizon = 300.0
+    expected_items = bench.MM3_LOAD * bench.MM3_SERVERS * bench.MM3_SERVICE_RATE * horizon
+    posim_items, posim_lead = bench.posim_case(bench.validated(bench.mm3_scenario(horizon)))()
+    assert posim_items == pytest.approx(expected_items, rel=0.1)
+    assert math.isfinite(posim_lead) and 0.25 < posim_lead < 1.5
+    if bench.ciw_available():
+        ciw_items, ciw_lead = bench.ciw_mm3(horizon, 1)
+        assert ciw_items == pytest.approx(expected_items, rel=0.1)
+        assert 0.25 < ciw_lead < 1.5
+
+
+def test_scaled_scenarios_are_valid(bench: Any) -> None:
+    tutorial = bench.validated(bench.tutorial_scaled(100.0))
+    base = bench.validated(bench.tutorial_document())
+    assert tutorial.horizon_days == 100.0
+    for scaled, original in zip(tutorial.stakeholders, base.stakeholders, strict=True):
+        assert scaled.requests.every.mean_ == pytest.approx(original.requests.every.mean_ / 3)
+    backlog = bench.validated(bench.backlog_scenario(5000))
+    assert backlog.backlog[0].generate == 5000
+    assert [c.wip for c in backlog.workflow] == [4, 6, 4]
