@@ -838,6 +838,11 @@ class Simulation:
                 item.finished_here = False
                 self._queue(self.resume[column], item)
                 return
+            # Sent back upstream at once, whatever the limit there: waiting for room
+            # would deadlock a board whose upstream column is full of finished work.
+            self._enter(item, nxt)
+            self._queue(self.resume[nxt], item)
+            return
         if nxt < 0:
             self.counts[column] -= 1
             self._finish(item)

@@ -13,8 +13,9 @@ books:
   declined), the places add up to ``len(sim.items)``, and each item's state
   says the place it is in;
 * the per-column counts equal the items in each column;
-* a column holds at most its WIP limit, or one more when an expedite item is
-  in it; Ready holds at most its limit unless an expedite item is in it;
+* a column holds at most its WIP limit, one more when an expedite item is
+  in it, and more only by defects sent back to it for rework; Ready holds at
+  most its limit unless an expedite item is in it;
 * a member works on at most one item and an item has at most one worker;
 * a Done item never comes back and its done day never changes;
 * no member waits idle while an item it could work on is free to pull
@@ -193,9 +194,10 @@ class BoardChecker:
             assert count == len(inside), f"column {column}: count {count} != {len(inside)}"
             limit = sim.wip[column]
             if limit is not None:
-                assert count <= limit + 1
-                if count > limit:
-                    assert any(i.cls == "expedite" for i in inside)
+                # Above the limit only by one expedite item, or by defects sent back for rework.
+                expedite = any(i.cls == "expedite" for i in inside)
+                rework = sum(1 for i in inside if i.reworked)
+                assert count <= limit + expedite + rework, f"column {column}: {count} > {limit}"
         for item in items:
             if item.state != "column":
                 assert item.column == -1, f"#{item.id} ({item.state}) has column {item.column}"

@@ -162,3 +162,53 @@ def test_trace_is_the_same_for_any_seed_without_randomness() -> None:
     first = simulate(_scenario(), strategy="fifo", seed=1).records
     other = simulate(_scenario(), strategy="fifo", seed=987_654).records
     assert first == other
+
+
+def test_defect_sent_back_to_a_full_column_does_not_stall_the_board() -> None:
+    """Both columns at WIP 1 and every item has a defect: rework goes back at once.
+
+    By hand: A dev 0-1, test 1-2; B dev 1-2 and waits there.  At 2 test finds
+    A's defect and A goes back to dev although B fills it (waiting for room
+    there would deadlock: dev waits for test, test for dev).  Tess pulls B
+    (test 2-3) while Dev reworks A (half the effort, 2-2.5).  At 3 B's defect
+    sends B back to dev (3-3.5) and Tess tests A again (3-3.5, done); B's
+    second test is 3.5-4.
+    """
+    scenario = _scenario(
+        slippage={"defect_rate": 1.0, "rework_fraction": 0.5},
+        backlog=[
+            {"title": "A", "effort": {"dev": 1, "test": 1}},
+            {"title": "B", "effort": {"dev": 1, "test": 1}},
+        ],
+    )
+    result = simulate(scenario, strategy="fifo", seed=1)
+    assert _flow(result.records)[4:] == [
+        (0, "entered", 1, "dev", None),
+        (0, "started", 1, "dev", "Dev"),
+        (1.0, "finished", 1, "dev", None),
+        (1.0, "entered", 1, "test", None),
+        (1.0, "entered", 2, "dev", None),
+        (1.0, "started", 1, "test", "Tess"),
+        (1.0, "started", 2, "dev", "Dev"),
+        (2.0, "finished", 1, "test", None),
+        (2.0, "defect", 1, "test", None),
+        (2.0, "entered", 1, "dev", None),
+        (2.0, "finished", 2, "dev", None),
+        (2.0, "entered", 2, "test", None),
+        (2.0, "started", 2, "test", "Tess"),
+        (2.0, "started", 1, "dev", "Dev"),
+        (2.5, "finished", 1, "dev", None),
+        (3.0, "finished", 2, "test", None),
+        (3.0, "defect", 2, "test", None),
+        (3.0, "entered", 2, "dev", None),
+        (3.0, "entered", 1, "test", None),
+        (3.0, "started", 2, "dev", "Dev"),
+        (3.0, "started", 1, "test", "Tess"),
+        (3.5, "finished", 2, "dev", None),
+        (3.5, "finished", 1, "test", None),
+        (3.5, "done", 1, "done", None),
+        (3.5, "entered", 2, "test", None),
+        (3.5, "started", 2, "test", "Tess"),
+        (4.0, "finished", 2, "test", None),
+        (4.0, "done", 2, "done", None),
+    ]
