@@ -212,7 +212,7 @@ def play(
 def serve(
     scenario: Annotated[
         str | None,
-        typer.Argument(help="A scenario file or a built-in scenario's name (default: tutorial)."),
+        typer.Argument(help="A scenario file or built-in scenario name (default: title screen)."),
     ] = None,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 0.0.0.0 lets the whole room connect.")

@@ -392,13 +392,38 @@ def create_server(
             self.websockets: set[web.WebSocketResponse] = set()
 
         async def on_startup(self, app: web.Application) -> None:
+            """Nothing: the banner is printed once the port is open (see :meth:`serve`)."""
+
+        def banner(self) -> str:
+            """How to reach the server, how to stop it."""
             urls = reach_urls(host, port) if public_url is None else [public_url]
             lines = ["posim serve: each browser tab gets its own game. Open:"]
             lines += [f"  {url}" for url in urls]
             if host not in ALL_INTERFACES and ipaddress_is_loopback(host):
                 lines.append("Only this machine can connect (use --host 0.0.0.0 for the room).")
             lines.append("Press Ctrl+C to stop the server and every game.")
-            say("\n".join(lines))
+            return "\n".join(lines)
+
+        def serve(self, debug: bool = False) -> None:
+            """Serve until SIGINT or SIGTERM; announce the URLs once listening."""
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(stop_signal, self.request_exit)
+            try:
+                web.run_app(
+                    self._make_app(),
+                    host=host,
+                    port=port,
+                    handle_signals=False,
+                    loop=loop,
+                    print=lambda *_: say(self.banner()),
+                )
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
 
         async def on_shutdown(self, app: web.Application) -> None:
             await asyncio.to_thread(sessions.stop_all)
@@ -478,16 +503,19 @@ def serve_game(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     public_url: str | None = None,
+    command: Sequence[str] | None = None,
 ) -> None:
     """Serve ``posim play [SCENARIO]`` until Ctrl+C; every game is stopped on the way out.
 
+    ``command`` replaces the game command (default: :func:`game_command`).
     Raises :class:`ServeError` when the server cannot start (no ``web``
     extra, the port is taken, the host is not an address of this machine).
     """
     root = Path(tempfile.mkdtemp(prefix="posim-serve-"))
     server = None
     try:
-        server = create_server(game_command(scenario), root, host, port, public_url)
+        command = game_command(scenario) if command is None else command
+        server = create_server(command, root, host, port, public_url)
         server.serve()
     except OSError as error:
         raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
