@@ -341,13 +341,15 @@ def interleaved(
     """
     names = list(cases)
     times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     outcome: dict[str, tuple[int, float]] = {}
     for repeat in range(repeats):
         for name in names if repeat % 2 == 0 else reversed(names):
             gc.collect()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             outcome[name] = cases[name]()
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     report = {}
     for name in names:
         best = min(times[name])
@@ -358,6 +360,7 @@ def interleaved(
             "best_s": round(best, 6),
             "times_s": [round(t, 6) for t in times[name]],
             "items_per_s": round(items / best, 1) if best > 0 else None,
+            "best_cpu_s": round(min(cpu[name]), 6),
         }
     return report
 
@@ -372,25 +375,49 @@ class ChildRun:
     stdout: bytes
 
 
-def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
+LAUNCHER = """
+import json, os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as out:
+    json.dump([os.waitstatus_to_exitcode(status), seconds, usage.ru_utime + usage.ru_stime,
+               usage.ru_maxrss], out)
+"""
+"""Runs a command and writes its exit code, wall time, CPU time and peak RSS.
+
+A small go-between: on Linux a child's peak RSS starts at the RSS of the
+process it was forked from, and the benchmark's own process is large.
+"""
+
+
+def run_child(command: Sequence[str]) -> ChildRun:
     """Run a command to the end: its wall time, CPU time and peak RSS (``wait4``).
 
     CPU time and peak RSS include the child's own children once it has waited
-    for them (the workers of a process pool).
+    for them (the workers of a process pool).  The command runs under
+    :data:`LAUNCHER`, so its peak RSS is its own, not the benchmark's.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(list(command), stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        figures = Path(tmp) / "figures.json"
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(figures), *command],
+            stdout=out,
+            stderr=err,
+            check=False,
+        )
+        code, seconds, cpu, max_rss = json.loads(figures.read_text())
+        if code != 0:
             err.seek(0)
             message = err.read().decode(errors="replace").strip().splitlines()[-3:]
-            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {message}")
+            raise RuntimeError(f"{' '.join(command)} exited {code}: {message}")
         out.seek(0)
-        cpu = usage.ru_utime + usage.ru_stime
-        return ChildRun(seconds, cpu, int(usage.ru_maxrss), out.read())
+        return ChildRun(seconds, cpu, int(max_rss), out.read())
 
 
 def posim_command() -> list[str]:
@@ -433,12 +460,22 @@ def bench_flow_a(sizes: Sizes, repeats: int) -> dict[str, Any]:
         "simpy_floor": floor_name,
         "ratio_vs_simpy": round(posim_rate / timed[floor_name]["items_per_s"], 3),
         "linear_ratio": round(timed["posim_2x"]["best_s"] / timed["posim"]["best_s"], 3),
+        "cpu_ratio_vs_simpy": _cpu_ratio(timed, "posim", floor_name),
     }
     if has_ciw:
         report["ratio_vs_ciw"] = round(posim_rate / timed["ciw"]["items_per_s"], 3)
+        report["cpu_ratio_vs_ciw"] = _cpu_ratio(timed, "posim", "ciw")
     else:
         report["ciw_note"] = "Ciw is not installed (pip install 'posim[bench]'): skipped"
     return report
+
+
+def _cpu_ratio(timed: dict[str, dict[str, Any]], mine: str, other: str) -> float | None:
+    """Items per CPU second of ``mine`` over ``other`` (a cross-check of the wall-time ratio)."""
+    if not timed[mine]["best_cpu_s"] or not timed[other]["best_cpu_s"]:
+        return None
+    rate = timed[mine]["items"] / timed[mine]["best_cpu_s"]
+    return round(rate / (timed[other]["items"] / timed[other]["best_cpu_s"]), 3)
 
 
 def bench_flow_pair(
@@ -802,7 +839,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['usable_cores']} cores, Python {m['python']}, {m['os']}; "
         f"load average {m['load_average'][0]:.2f} at start, "
         f"{m.get('load_average_end', [math.nan])[0]:.2f} at the end",
-        f"posim {m['versions']['posim']} at {src['path']} (commit {src.get('commit')}, "
+        f"{report.get('label') or 'posim'}: posim {m['versions']['posim']} at {src['path']} (commit {src.get('commit')}, "
         f"engine {'modified' if src.get('engine_dirty') else 'clean'}); "
         f"simpy {m['versions']['simpy']}, ciw {m['versions']['ciw']}",
         "",
@@ -823,7 +860,8 @@ def format_report(report: dict[str, Any]) -> str:
         a = flows["a_mm3"]
         lines.append(
             f"  (Erlang C mean lead time of (a): {a['erlang_c_lead_time']:.3f}; "
-            f"SimPy floor: {a['simpy_floor']})"
+            f"SimPy floor: {a['simpy_floor']}; by CPU time posim/floor "
+            f"{a['cpu_ratio_vs_simpy']}, posim/ciw {a.get('cpu_ratio_vs_ciw')})"
         )
         if "ciw_note" in a:
             lines.append(f"  {a['ciw_note']}")
@@ -898,6 +936,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--profile", action="store_true", help="add cProfile tables of (a)-(c)")
     parser.add_argument("--tiny", action="store_true", help="toy sizes (a smoke test)")
+    parser.add_argument("--label", default="", help="a note kept in the report (e.g. before/after)")
     parser.add_argument(
         "--only",
         action="append",
@@ -912,6 +951,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = args.only or ["flows", "replications", "startup", "memory"]
     report = run(sizes, repeats, profile=args.profile, parts=parts)
     report["startup_repeats"] = sizes.startup_repeats
+    report["label"] = args.label
     print(format_report(report))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
