@@ -258,9 +258,14 @@ def load_profile(path: Path | None = None) -> Profile:
             raise ValueError(f"'posim_profile' must be {PROFILE_VERSION}, got {version!r}")
         return _parse(data)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
-            reason = f"not valid JSON ({reason})"
+        if isinstance(error, json.JSONDecodeError):
+            reason = f"not valid JSON: {error.msg} at line {error.lineno}"
+        elif isinstance(error, UnicodeDecodeError):
+            reason = "not UTF-8 text"
+        elif isinstance(error, RecursionError):
+            reason = "nested too deeply"
+        else:
+            reason = str(error)
         try:
             backup = _backup(path)
         except OSError as move_error:
@@ -488,6 +493,25 @@ def progress(profile: Profile, titles: Mapping[str, str] | None = None) -> list[
     return rows
 
 
+def progress_document(profile: Profile, path: Path | None = None) -> dict[str, Any]:
+    """What ``posim career --json`` prints: the profile's path, level, next scenario and rows.
+
+    Keys: ``posim_profile`` (the format version), ``profile`` (the file's path),
+    ``level`` (:func:`current_level`), ``next`` (:func:`next_scenario`),
+    ``passed`` and ``total`` (counts) and ``scenarios`` (:func:`progress`).
+    """
+    rows = progress(profile)
+    return {
+        "posim_profile": PROFILE_VERSION,
+        "profile": str(profile_path() if path is None else path),
+        "level": current_level(profile),
+        "next": next_scenario(profile),
+        "passed": sum(row["status"] == "passed" for row in rows),
+        "total": len(rows),
+        "scenarios": rows,
+    }
+
+
 def builtin_titles() -> dict[str, str]:
     """Titles of the built-in scenarios by name."""
     from posim.scenario import builtin_scenarios
@@ -523,14 +547,16 @@ class LessonCheck:
     """True for metrics where less is better (lead time, cost of delay, blocked days)."""
     ignores_variant: Mapping[str, Any] | None = None
     """Top-level scenario fields the ignoring side replaces, or ``None``."""
+    ignores_label: str = ""
+    """How the docs name the ignoring side when it is a variant (e.g. ``wsjf without WIP limits``)."""
     summary: str = ""
     """One line for the docs: what the comparison shows."""
 
     def describe(self) -> str:
         """``wsjf beats loudest on net_value (higher is better)`` and the like."""
         better = "lower" if self.lower_is_better else "higher"
-        ignores = self.ignores
-        if self.ignores_variant is not None:
+        ignores = self.ignores_label or self.ignores
+        if self.ignores_variant is not None and not self.ignores_label:
             ignores = f"{self.ignores} with {', '.join(self.ignores_variant)} changed"
         return f"{self.follows} beats {ignores} on {self.metric} ({better} is better)"
 
@@ -579,6 +605,7 @@ LESSON_CHECKS: Final[tuple[LessonCheck, ...]] = (
         "wsjf",
         lower_is_better=True,
         ignores_variant=_NO_WIP_LIMITS,
+        ignores_label="wsjf without WIP limits",
         summary="the same team and luck with every WIP limit removed: as many items done, "
         "but each takes far longer from start to finish",
     ),
@@ -612,6 +639,7 @@ LESSON_CHECKS: Final[tuple[LessonCheck, ...]] = (
         "wsjf",
         lower_is_better=True,
         ignores_variant={"product_owner": {"daily_budget": 4, "response_days": 3}},
+        ignores_label="wsjf with a PO who answers after 3 days",
         summary="the same team and luck with a PO who answers questions after three days: "
         "items sit blocked far longer",
     ),

@@ -406,6 +406,70 @@ def replay(
         console.print(line, highlight=False)
 
 
+@app.command()
+def career(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete all career progress (needs --yes).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm --reset.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print progress as one JSON document.")
+    ] = False,
+) -> None:
+    """Show career progress from junior to senior product owner, or reset it."""
+    from posim import career as career_mode
+
+    path = career_mode.profile_path()
+    try:
+        if reset:
+            if not yes:
+                fail(["posim career: --reset deletes all career progress; add --yes to confirm"])
+            existed = career_mode.reset_profile(path)
+            print(f"career progress reset ({path})" if existed else f"no career progress ({path})")
+            return
+        profile = career_mode.load_profile(path)
+    except career_mode.ProfileError as error:
+        fail([str(error)])
+    if profile.notice:
+        print(profile.notice, file=sys.stderr)
+    document = career_mode.progress_document(profile, path)
+    if json_output:
+        print_json(document)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    title = f"career: {document['level']} · {document['passed']} of {document['total']} passed"
+    table = Table("level", "scenario", "title", "status", "best", title=title, title_justify="left")
+    for row in document["scenarios"]:
+        best = "—" if row["best_grade"] is None else f"{row['best_grade']} ({row['best_score']:g})"
+        table.add_row(row["level"], row["scenario"], row["title"], row["status"], best)
+    console = Console()
+    console.print(table)
+    if document["next"] is not None:
+        console.print(f"next: posim play {document['next']}", highlight=False)
+
+
+@app.command("new-scenario")
+def new_scenario(
+    name: Annotated[
+        str, typer.Argument(help="Scenario name; writes NAME.yaml (never overwrites).")
+    ],
+) -> None:
+    """Write a commented starting scenario file NAME.yaml that validates as it is."""
+    from posim.scenario_docs import write_starter
+
+    try:
+        path = write_starter(name)
+    except FileExistsError as error:
+        fail([f"{error.filename or name}: already exists; not overwriting it"])
+    except ValueError as error:
+        fail([str(error)])
+    except OSError as error:
+        fail([f"{error.filename or name}: {error.strerror or error}"])
+    print(f"wrote {path}: edit it, then `posim validate {path}`")
+
+
 # --------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------
