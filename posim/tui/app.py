@@ -21,7 +21,13 @@ from posim import saves
 from posim.tui.game import Game
 from posim.tui.screens.board import BoardScreen
 from posim.tui.screens.dialogs import HelpScreen
-from posim.tui.screens.title import ScenarioInfo, ScenarioPicker, TitleScreen
+from posim.tui.screens.title import (
+    CareerRow,
+    CareerScreen,
+    ScenarioInfo,
+    ScenarioPicker,
+    TitleScreen,
+)
 
 
 class PosimApp(App[None]):
@@ -67,7 +73,7 @@ class PosimApp(App[None]):
         self.game = game
         self.switch_screen(BoardScreen(game))
 
-    def start_new(self, source: str) -> None:
+    def start_new(self, source: str, *, career: bool = False) -> None:
         """Start a new game of a scenario (errors are notified)."""
         from posim.scenario import ScenarioError
 
@@ -76,6 +82,7 @@ class PosimApp(App[None]):
         except (ScenarioError, OSError) as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
+        game.career = career
         self.start(game)
 
     def new_game(self) -> None:
@@ -102,9 +109,35 @@ class PosimApp(App[None]):
                 return
             self.start(game)
         elif event.choice == "career":
-            self.notify("Career mode is coming with the scenario library.")
+            self.open_career()
         elif event.choice == "quit":
             self.exit()
+
+    def open_career(self) -> None:
+        """Show the career ladder; an open scenario starts a career game."""
+        from posim import career
+
+        try:
+            profile = career.load_profile()
+        except career.ProfileError as error:
+            self.notify(str(error), title="Career", severity="error")
+            return
+        rows = [
+            CareerRow(
+                row["level"],
+                row["scenario"],
+                row["title"],
+                row["status"],
+                f"{row['best_grade']} ({row['best_score']:.1f})" if row["best_grade"] else "",
+            )
+            for row in career.progress(profile)
+        ]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.start_new(name, career=True)
+
+        self.push_screen(CareerScreen(rows, career.current_level(profile), profile.notice), chosen)
 
     def picked(self, name: str | None) -> None:
         """Start the scenario picked in the picker."""

@@ -87,6 +87,10 @@ class Game:
         """Pause when a request, a question or a review arrives."""
         self.autosave_to = autosave_to
         """Where to autosave (None: never)."""
+        self.career = False
+        """Whether this game counts for the career (recorded at the debrief)."""
+        self.career_note: str | None = None
+        """What the career made of the finished game (set once, at the debrief)."""
         self._seen_inbox = {item.id for item in self.sim.inbox}
         self._seen_questions = {item.id for item in self.sim.questions}
         self._seen_reviews = dict(self.sim.po.reviews_due)
@@ -250,6 +254,32 @@ class Game:
             return self.save(self.autosave_to)
         except saves.SaveError:
             return None
+
+    def record_career(self) -> str | None:
+        """Record a finished career game in the player's profile (once); what it meant."""
+        if not self.career or not self.finished or self.career_note is not None:
+            return self.career_note
+        from posim import career
+
+        result = self.result()
+        try:
+            profile = career.load_profile()
+            fired_by = career.let_go(self.scenario, result)
+            opened = career.record_game(profile, self.scenario, result)
+            career.save_profile(profile)
+        except career.ProfileError as error:
+            self.career_note = f"Career not recorded: {error}"
+            return self.career_note
+        if fired_by is not None:
+            note = f"{fired_by} lost all trust in you: you were let go. The game is failed."
+        elif career.passes(result.score.grade):
+            note = f"Passed with grade {result.score.grade}."
+        else:
+            note = f"Grade {result.score.grade}: pass with B or better to move on."
+        if opened:
+            note += f" Unlocked: {', '.join(opened)}."
+        self.career_note = note
+        return note
 
     def result(self) -> Any:
         """The engine's result so far (at the horizon: of the whole game)."""

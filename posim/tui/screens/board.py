@@ -76,6 +76,8 @@ class BoardScreen(Screen[None]):
         self._debriefed = False
         self.last_save: Path | None = None
         """Where the player last saved."""
+        self.last_refusal: str | None = None
+        """The engine's last refusal of a command (also shown as a notification)."""
 
     # -- layout --------------------------------------------------------
 
@@ -357,6 +359,7 @@ class BoardScreen(Screen[None]):
         try:
             self.game.apply(command)
         except cmd.CommandError as error:
+            self.last_refusal = str(error)
             self.notify(str(error), title="Not possible", severity="error")
             return False
         if done:

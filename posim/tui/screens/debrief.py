@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -112,6 +112,9 @@ class DebriefScreen(Screen[None]):
                 f"· grade {score.grade}",
                 id="debrief-title",
             )
+            note = self.game.record_career()
+            if note:
+                yield Static(f"Career: {note}", id="career-note")
             yield Static("Score, term by term", classes="section")
             terms = DataTable(id="terms", cursor_type="row", zebra_stripes=True)
             terms.add_columns("term", "weight", "points", "how it went")
@@ -186,10 +189,6 @@ class DebriefScreen(Screen[None]):
             f"You placed {place} of {len(ranked)}. Every strategy reports honestly "
             "(Monte Carlo, 85 %) and accepts requests by the scenario's triage policy."
         )
-
-    @on(Button.Pressed)
-    def pressed(self) -> None:
-        """Buttons run their actions."""
 
     def action_back(self) -> None:
         """Back to the final board."""

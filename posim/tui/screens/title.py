@@ -134,3 +134,66 @@ class ScenarioPicker(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Back to the title screen."""
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class CareerRow:
+    """A career scenario as the career screen lists it."""
+
+    level: str
+    name: str
+    title: str
+    status: str
+    """``locked``, ``unlocked`` or ``passed``."""
+    best: str
+    """Best grade and score, or an empty string."""
+
+
+class CareerScreen(ModalScreen[str | None]):
+    """The career ladder: junior to senior; open scenarios can be played."""
+
+    BINDINGS = [Binding("escape", "cancel", "Back")]
+
+    def __init__(self, rows: list[CareerRow], level: str, notice: str | None = None) -> None:
+        super().__init__()
+        self.rows = rows
+        self.level = level
+        self.notice = notice
+
+    def compose(self) -> ComposeResult:
+        marks = {"passed": "✓", "unlocked": "▶", "locked": "🔒"}
+        with Vertical(classes="dialog", id="career"):
+            yield Label(f"Career: you are a {self.level} product owner", classes="dialog-title")
+            if self.notice:
+                yield Static(self.notice, classes="error")
+            yield OptionList(
+                *(
+                    Option(
+                        f"{marks.get(row.status, ' ')} [{row.level}] {row.title}"
+                        + (f" · best {row.best}" if row.best else ""),
+                        id=row.name,
+                        disabled=row.status == "locked",
+                    )
+                    for row in self.rows
+                ),
+                id="career-list",
+            )
+            yield Static("Pass a scenario (grade B or better, not let go) to open the next.")
+
+    def on_mount(self) -> None:
+        """Focus the list on the first open scenario."""
+        listing = self.query_one("#career-list", OptionList)
+        listing.focus()
+        for index, row in enumerate(self.rows):
+            if row.status == "unlocked":
+                listing.highlighted = index
+                break
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        """Dismiss with the scenario's name."""
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Back to the title screen."""
+        self.dismiss(None)
