@@ -100,7 +100,7 @@ class ProductOwnerPolicy:
             intervals = [s.report_every or default_review for s in scenario_stakeholders(sim)]
             intervals = [i for i in intervals if i and i > 0]
             sim.next_review = min(intervals) if intervals else None
-        if cadence.mode == "kanban" and cadence.replenish_every == 0:
+        if self._continuous:
             self.replenish()
 
     def priority(self, item: Item) -> Any:
@@ -281,7 +281,8 @@ class ProductOwnerPolicy:
 
     def _replenish_meeting(self) -> None:
         self.sim.record("sprint", detail="replenishment")
-        self.replenish()
+        if self.auto_commit:
+            self.replenish()
 
     def sprint_capacity(self) -> float:
         """Sprint planning's forecast capacity in estimated effort-days.

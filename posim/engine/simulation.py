@@ -920,6 +920,10 @@ class Simulation:
         target = min(float(day), self.horizon)
         if target > self.env.now:
             self.env.run(until=target)
+            # SimPy stops at now + (target - now), which can miss target by an ulp depending
+            # on where the clock stood; land exactly, so a replay (which stops only at its
+            # commands' days) applies every command at the very day the game did.
+            self.env._now = target
 
     def run(self) -> None:
         """Run to the horizon."""
