@@ -1,0 +1,1 @@
+"""Tests that drive ``posim serve`` in a real headless Chromium (marked ``browser``)."""
