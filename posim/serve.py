@@ -235,13 +235,28 @@ def kill_group(pgid: int, grace: float = KILL_GRACE_SECONDS) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the server dies (Linux only)."""
+PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process gets when its parent dies."""
+
+
+def parent_death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes a game get SIGTERM when the server dies (Linux; else None).
+
+    The C function is looked up here, in the server, so the child only calls it
+    between fork and exec.
+    """
     if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    terminate = int(signal.SIGTERM)
+
+    def die_with_parent() -> None:
+        prctl(PR_SET_PDEATHSIG, terminate)
+
+    return die_with_parent
 
 
 @dataclass
@@ -280,7 +295,7 @@ class Sessions:
             stderr=asyncio.subprocess.PIPE,
             env={**environment, HOME_ENV: str(home)},
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=parent_death_signal(),
         )
         session = Session(process, home)
         self.live[session.pgid] = session
@@ -315,19 +330,18 @@ class Sessions:
 
 
 def create_server(
-    command: Sequence[str],
-    root: Path,
+    sessions: Sessions,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     public_url: str | None = None,
     title: str = TITLE,
     announce: Callable[[str], None] | None = None,
 ) -> Server:
-    """A textual-serve server that runs ``command`` once per browser tab.
+    """A textual-serve server that starts a game of ``sessions`` for each browser tab.
 
-    ``root`` (an existing, empty folder the caller removes afterwards) holds
-    the offline page and the games' data folders.  ``announce`` receives the
-    start-up message with the URLs (default: print it).
+    ``sessions.root`` (an existing, empty folder the caller removes afterwards)
+    holds the offline page and the games' data folders.  ``announce`` receives
+    the start-up message with the URLs (default: print it).
     """
     try:
         import aiohttp_jinja2
@@ -339,7 +353,7 @@ def create_server(
             f"posim serve needs the 'web' extra (pip install 'posim[web]'): {error}"
         ) from error
 
-    templates = root / "templates"
+    templates = sessions.root / "templates"
     templates.mkdir()
     original = Path(sys.modules[Server.__module__].__file__ or "").parent / "templates"
     try:
@@ -347,10 +361,9 @@ def create_server(
     except OSError as error:
         raise ServeError(f"cannot read textual-serve's page template: {error}") from error
     (templates / "app_index.html").write_text(offline_page(page), encoding="utf-8")
-    sessions = Sessions(command=list(command), root=root)
     say = announce or (lambda message: print(message, flush=True))
 
-    class GameService(AppService):  # type: ignore[misc]
+    class GameService(AppService):
         """textual-serve's per-tab service, running the game in its own group and folder."""
 
         session: Session | None = None
@@ -375,12 +388,12 @@ def create_server(
                 session, self.session = self.session, None
                 await sessions.end(session, grace=0)
 
-    class GameServer(Server):  # type: ignore[misc]
+    class GameServer(Server):
         """textual-serve's server with per-tab games, an offline page and posim's messages."""
 
         def __init__(self) -> None:
             super().__init__(
-                command=" ".join(command),
+                command=" ".join(sessions.command),
                 host=host,
                 port=port,
                 title=title,
@@ -388,7 +401,6 @@ def create_server(
                 templates_path=templates,
             )
             self.fixed_public_url = public_url
-            self.sessions = sessions
             self.websockets: set[web.WebSocketResponse] = set()
 
         async def on_startup(self, app: web.Application) -> None:
@@ -455,11 +467,15 @@ def create_server(
             self.websockets.add(websocket)
             try:
                 await websocket.prepare(request)
+
+                async def close() -> None:
+                    await websocket.close()
+
                 service = GameService(
                     self.command,
                     write_bytes=websocket.send_bytes,
                     write_str=websocket.send_str,
-                    close=websocket.close,
+                    close=close,
                     download_manager=self.download_manager,
                     debug=self.debug,
                 )
@@ -512,14 +528,11 @@ def serve_game(
     extra, the port is taken, the host is not an address of this machine).
     """
     root = Path(tempfile.mkdtemp(prefix="posim-serve-"))
-    server = None
+    sessions = Sessions(game_command(scenario) if command is None else list(command), root)
     try:
-        command = game_command(scenario) if command is None else command
-        server = create_server(command, root, host, port, public_url)
-        server.serve()
+        create_server(sessions, host, port, public_url).serve()
     except OSError as error:
         raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
     finally:
-        if server is not None:
-            server.sessions.stop_all()
+        sessions.stop_all()
         shutil.rmtree(root, ignore_errors=True)

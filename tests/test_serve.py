@@ -530,3 +530,19 @@ def test_sigint_kills_games_that_will_not_quit(stubborn_server: ServerProcess) -
     assert time.monotonic() - started < 20
     assert game_processes(server.tmp) == {}
     assert not list(server.tmp.glob("posim-serve-*"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_games_end_when_the_server_is_killed(server: ServerProcess) -> None:
+    async def open_then_kill() -> None:
+        session, _, received = await _connect(server.url)
+        try:
+            assert b"Backlog" in received
+            assert len(game_processes(server.tmp)) == 1
+            server.process.kill()  # SIGKILL: the server cannot clean up
+            server.process.wait(5)
+        finally:
+            await session.close()  # type: ignore[attr-defined]
+
+    asyncio.run(open_then_kill())
+    assert wait_until(lambda: not game_processes(server.tmp), 15), game_processes(server.tmp)
