@@ -63,6 +63,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "b_linear": ("<=", 2.2),
     "c_linear": ("<=", 2.2),
     "jobs_speedup": (">=", 1.7),
+    "jobs_speedup_tutorial": (">=", 1.7),
     "startup_help_s": ("<", 0.3),
     "startup_run_help_s": ("<", 0.3),
     "memory_ratio": ("<=", 1.5),
@@ -87,6 +88,10 @@ class Sizes:
     """Initial backlog of flow (c)."""
     replication_runs: int
     """Replications of the tutorial per ``posim run`` in the --jobs comparison."""
+    heavy_runs: int
+    """Replications of the heavy --jobs comparison (the scaled tutorial)."""
+    heavy_horizon: float
+    """Horizon of the scaled tutorial in the heavy --jobs comparison."""
     memory_runs: tuple[int, int]
     """Replications of the two ``posim run`` memory measurements."""
     startup_repeats: int
@@ -98,6 +103,8 @@ FULL = Sizes(
     tutorial_horizon=1500,
     backlog_items=5000,
     replication_runs=200,
+    heavy_runs=60,
+    heavy_horizon=1000,
     memory_runs=(100, 2000),
     startup_repeats=7,
 )
@@ -106,6 +113,8 @@ TINY = Sizes(
     tutorial_horizon=20,
     backlog_items=40,
     replication_runs=2,
+    heavy_runs=2,
+    heavy_horizon=20,
     memory_runs=(1, 2),
     startup_repeats=1,
 )
@@ -361,6 +370,7 @@ def interleaved(
             "times_s": [round(t, 6) for t in times[name]],
             "items_per_s": round(items / best, 1) if best > 0 else None,
             "best_cpu_s": round(min(cpu[name]), 6),
+            "items_per_cpu_s": round(items / min(cpu[name]), 1) if min(cpu[name]) > 0 else None,
         }
     return report
 
@@ -450,32 +460,43 @@ def bench_flow_a(sizes: Sizes, repeats: int) -> dict[str, Any]:
         cases["ciw"] = lambda: ciw_mm3(horizon, 1)
     posim_case(validated(mm3_scenario(min(horizon, 5))))()  # warm-up: lazy imports
     timed = interleaved(cases, repeats)
-    floor_name = max(("simpy_store", "simpy_resource"), key=lambda n: timed[n]["items_per_s"])
-    posim_rate = timed["posim"]["items_per_s"]
+    floor_name = max(("simpy_store", "simpy_resource"), key=lambda n: timed[n]["items_per_cpu_s"])
     report: dict[str, Any] = {
         "flow": f"M/M/{MM3_SERVERS}, load {MM3_LOAD}, mean work {1 / MM3_SERVICE_RATE:g} day, "
         f"horizon {horizon:g} days",
         "erlang_c_lead_time": round(erlang_c_lead_time(), 4),
         "cases": timed,
         "simpy_floor": floor_name,
-        "ratio_vs_simpy": round(posim_rate / timed[floor_name]["items_per_s"], 3),
-        "linear_ratio": round(timed["posim_2x"]["best_s"] / timed["posim"]["best_s"], 3),
-        "cpu_ratio_vs_simpy": _cpu_ratio(timed, "posim", floor_name),
+        **_ratios(timed, "vs_simpy", "posim", floor_name),
+        **_linearity(timed),
     }
     if has_ciw:
-        report["ratio_vs_ciw"] = round(posim_rate / timed["ciw"]["items_per_s"], 3)
-        report["cpu_ratio_vs_ciw"] = _cpu_ratio(timed, "posim", "ciw")
+        report.update(_ratios(timed, "vs_ciw", "posim", "ciw"))
     else:
         report["ciw_note"] = "Ciw is not installed (pip install 'posim[bench]'): skipped"
     return report
 
 
-def _cpu_ratio(timed: dict[str, dict[str, Any]], mine: str, other: str) -> float | None:
-    """Items per CPU second of ``mine`` over ``other`` (a cross-check of the wall-time ratio)."""
-    if not timed[mine]["best_cpu_s"] or not timed[other]["best_cpu_s"]:
-        return None
-    rate = timed[mine]["items"] / timed[mine]["best_cpu_s"]
-    return round(rate / (timed[other]["items"] / timed[other]["best_cpu_s"]), 3)
+def _ratios(timed: dict[str, dict[str, Any]], key: str, mine: str, other: str) -> dict[str, Any]:
+    """``ratio_<key>``: items per CPU second of ``mine`` over ``other``; ``wall_ratio_<key>``."""
+
+    def ratio(rate: str) -> float | None:
+        if not timed[mine][rate] or not timed[other][rate]:
+            return None
+        return round(timed[mine][rate] / timed[other][rate], 3)
+
+    return {f"ratio_{key}": ratio("items_per_cpu_s"), f"wall_ratio_{key}": ratio("items_per_s")}
+
+
+def _linearity(timed: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Time of the twice-as-big run over the time of the base run (CPU, and wall)."""
+    double, single = timed["posim_2x"], timed["posim"]
+    return {
+        "linear_ratio": round(double["best_cpu_s"] / single["best_cpu_s"], 3)
+        if single["best_cpu_s"]
+        else None,
+        "wall_linear_ratio": round(double["best_s"] / single["best_s"], 3),
+    }
 
 
 def bench_flow_pair(
@@ -487,7 +508,7 @@ def bench_flow_pair(
     return {
         "flow": name,
         "cases": timed,
-        "linear_ratio": round(timed["posim_2x"]["best_s"] / timed["posim"]["best_s"], 3),
+        **_linearity(timed),
     }
 
 
@@ -517,10 +538,31 @@ def bench_flow_c(sizes: Sizes, repeats: int) -> dict[str, Any]:
 
 
 def bench_replications(sizes: Sizes, workdir: Path, repeats: int) -> dict[str, Any]:
-    """``posim run tutorial --runs R --jobs 1`` against ``--jobs 2`` (the whole command)."""
-    path = workdir / "tutorial.json"
-    path.write_text(json.dumps(tutorial_document()), encoding="utf-8")
-    runs = sizes.replication_runs
+    """``--jobs 1`` against ``--jobs 2``: the tutorial (light), the scaled tutorial (heavy)."""
+    return {
+        "tutorial": bench_jobs(
+            "tutorial (built-in, 40 days)",
+            tutorial_document(),
+            sizes.replication_runs,
+            workdir,
+            repeats,
+        ),
+        "heavy": bench_jobs(
+            f"tutorial, 3x the requests, horizon {sizes.heavy_horizon:g} days",
+            tutorial_scaled(sizes.heavy_horizon),
+            sizes.heavy_runs,
+            workdir,
+            repeats,
+        ),
+    }
+
+
+def bench_jobs(
+    title: str, document: dict[str, Any], runs: int, workdir: Path, repeats: int
+) -> dict[str, Any]:
+    """``posim run FILE --runs R --jobs 1`` against ``--jobs 2`` (the whole command, wall time)."""
+    path = workdir / f"{document['name']}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
     base = [*posim_command(), "run", str(path), "--runs", str(runs), "--json"]
     times: dict[int, list[float]] = {1: [], 2: []}
     cpu: dict[int, list[float]] = {1: [], 2: []}
@@ -542,8 +584,8 @@ def bench_replications(sizes: Sizes, workdir: Path, repeats: int) -> dict[str, A
         }
 
     return {
-        "scenario": "tutorial (built-in, 40 days)",
-        "command": f"posim run tutorial --runs {runs} --jobs J --json",
+        "scenario": title,
+        "command": f"posim run {path.name} --runs {runs} --jobs J --json",
         "runs": runs,
         "jobs_1": side(1),
         "jobs_2": side(2),
@@ -760,7 +802,8 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
         "c_linear": flows["c_backlog"]["linear_ratio"],
     }
     if "replications" in report:
-        values["jobs_speedup"] = report["replications"]["speedup"]
+        values["jobs_speedup"] = report["replications"]["heavy"]["speedup"]
+        values["jobs_speedup_tutorial"] = report["replications"]["tutorial"]["speedup"]
     if "startup" in report:
         values["startup_help_s"] = report["startup"]["help_s"]
         values["startup_run_help_s"] = report["startup"]["run_help_s"]
@@ -847,27 +890,29 @@ def format_report(report: dict[str, Any]) -> str:
     flows = report.get("flows")
     if flows:
         lines.append(
-            f"{'flow / engine':<34}{'items':>9}{'best s':>9}{'items/s':>11}{'lead time':>11}"
+            f"{'flow / engine':<34}{'items':>9}{'CPU s':>9}{'items/CPU s':>13}{'wall s':>9}"
+            f"{'items/s':>11}{'lead time':>11}"
         )
         for key, flow in flows.items():
             lines.append(f"{key}: {flow['flow']}")
             for name, case in flow["cases"].items():
                 lead = case["lead_time_mean"]
                 lines.append(
-                    f"  {name:<32}{case['items']:>9}{case['best_s']:>9.3f}"
+                    f"  {name:<32}{case['items']:>9}{case['best_cpu_s']:>9.3f}"
+                    f"{_rate(case['items_per_cpu_s']):>13}{case['best_s']:>9.3f}"
                     f"{_rate(case['items_per_s']):>11}{'-' if lead is None else f'{lead:.3f}':>11}"
                 )
         a = flows["a_mm3"]
         lines.append(
             f"  (Erlang C mean lead time of (a): {a['erlang_c_lead_time']:.3f}; "
-            f"SimPy floor: {a['simpy_floor']}; by CPU time posim/floor "
-            f"{a['cpu_ratio_vs_simpy']}, posim/ciw {a.get('cpu_ratio_vs_ciw')})"
+            f"SimPy floor: {a['simpy_floor']}; by wall time posim/floor "
+            f"{a['wall_ratio_vs_simpy']}, posim/ciw {a.get('wall_ratio_vs_ciw')}, "
+            f"linearity {a['wall_linear_ratio']})"
         )
         if "ciw_note" in a:
             lines.append(f"  {a['ciw_note']}")
         lines.append("")
-    reps = report.get("replications")
-    if reps:
+    for reps in report.get("replications", {}).values():
         lines.append(f"replications: {reps['runs']} runs of {reps['scenario']}")
         for jobs in ("jobs_1", "jobs_2"):
             lines.append(

@@ -66,8 +66,13 @@ def test_flow_a_compares_posim_with_simpy_and_ciw(tiny_report: tuple[dict[str, A
     assert cases["simpy_store"]["items"] == cases["simpy_resource"]["items"]
     assert cases["simpy_store"]["lead_time_mean"] == cases["simpy_resource"]["lead_time_mean"]
     assert flow["simpy_floor"] in ("simpy_store", "simpy_resource")
-    floor = cases[flow["simpy_floor"]]["items_per_s"]
-    assert flow["ratio_vs_simpy"] == pytest.approx(cases["posim"]["items_per_s"] / floor, abs=2e-3)
+    floor = cases[flow["simpy_floor"]]
+    assert flow["ratio_vs_simpy"] == pytest.approx(
+        cases["posim"]["items_per_cpu_s"] / floor["items_per_cpu_s"], abs=2e-3
+    )
+    assert flow["wall_ratio_vs_simpy"] == pytest.approx(
+        cases["posim"]["items_per_s"] / floor["items_per_s"], abs=2e-3
+    )
     # Twice the horizon: about twice the items (a Poisson stream, 10 vs 20 days).
     assert 1.3 < cases["posim_2x"]["items"] / cases["posim"]["items"] < 3.0
 
@@ -75,11 +80,14 @@ def test_flow_a_compares_posim_with_simpy_and_ciw(tiny_report: tuple[dict[str, A
 def test_replications_use_both_job_counts_with_identical_output(
     tiny_report: tuple[dict[str, Any], str],
 ) -> None:
-    reps = tiny_report[0]["replications"]
-    assert reps["identical_output"] is True
-    assert reps["speedup"] == pytest.approx(
-        reps["jobs_1"]["best_s"] / reps["jobs_2"]["best_s"], rel=0.01
-    )
+    replications = tiny_report[0]["replications"]
+    assert set(replications) == {"tutorial", "heavy"}
+    for reps in replications.values():
+        assert reps["identical_output"] is True
+        assert reps["speedup"] == pytest.approx(
+            reps["jobs_1"]["best_s"] / reps["jobs_2"]["best_s"], rel=0.01
+        )
+        assert reps["jobs_1"]["cpu_s"] > 0
 
 
 def test_startup_reports_imports_of_the_help_paths(tiny_report: tuple[dict[str, Any], str]) -> None:
