@@ -413,6 +413,8 @@ def create_server(
             lines += [f"  {url}" for url in urls]
             if host not in ALL_INTERFACES and ipaddress_is_loopback(host):
                 lines.append("Only this machine can connect (use --host 0.0.0.0 for the room).")
+            elif host in ALL_INTERFACES:
+                lines.append("Anyone who can reach this machine can play: there is no login.")
             lines.append("Press Ctrl+C to stop the server and every game.")
             return "\n".join(lines)
 

@@ -100,7 +100,7 @@ class Terminal:
         return []
 
 
-def wait_for(page: Any, condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
+def wait_for(page: Any, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     """Let the page run until ``condition()`` holds; fail saying ``what`` did not happen."""
     deadline = time.monotonic() + timeout
     while not condition():
