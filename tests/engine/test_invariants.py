@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from posim.engine import ORDERINGS, CommandError, Simulation
-from posim.engine.commands import Accept, Answer, Commit, Decline, Reorder
+from posim.engine.commands import Accept, Answer, Commit, Decline, Reorder, SetWip
 from posim.scenario import Scenario
 
 COLUMN_NAMES = ("analysis", "dev", "test")
@@ -74,6 +74,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         }
         for n in range(draw(st.integers(0, 8)))
     ]
+    if draw(st.booleans()):
+        backlog.append(
+            {
+                "title": "Improve",
+                "class": "intangible",
+                "effort": {columns[0]: 1.0},
+                "effect": {
+                    "defect_rate": -0.2,
+                    "speed": {columns[-1]: 1.5},
+                    "skill": {"member": "M0", "activity": columns[-1], "efficiency": 0.75},
+                },
+            }
+        )
     templates = {
         "req": {
             "value": {"dist": "uniform", "low": 0, "high": 1000},
@@ -291,6 +304,14 @@ def _human_move(sim: Simulation, rng: random.Random) -> None:
             sim.apply(Reorder(sim.backlog[-1].id, 0))
         elif choice < 0.65 and sim.items:
             sim.apply(Answer(rng.choice(sim.items).id))  # often not a question: refused
+        elif choice < 0.7:
+            # Raising (never lowering) a limit keeps every count within its limit.
+            column = rng.randrange(len(sim.wip))
+            limit = sim.wip[column]
+            name = sim.activities[column]
+            sim.apply(SetWip(name, None if limit is None or rng.random() < 0.3 else limit + 1))
+        elif choice < 0.72 and sim.ready_wip is not None:
+            sim.apply(SetWip("ready", sim.ready_wip + 1))
     except CommandError:
         pass
 
