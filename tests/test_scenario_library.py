@@ -123,6 +123,18 @@ def test_lesson_holds_with_paired_seeds(check: career.LessonCheck) -> None:
         assert low > 0, f"{check.describe()}: ci95 of the difference {low:.3g}..{high:.3g}"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "check", career.LESSON_CHECKS, ids=[check.scenario for check in career.LESSON_CHECKS]
+)
+def test_lesson_holds_on_other_seeds_too(check: career.LessonCheck) -> None:
+    """Not tuned to one seed range: 40 other paired seeds, Bonferroni over every lesson."""
+    follows, ignores = career.lesson_runs(check, range(7000, 7040))
+    comparison = paired_difference(ignores, follows, comparisons=len(career.LESSON_CHECKS))
+    low, high = comparison["ci95"]
+    assert (high < 0) if check.lower_is_better else (low > 0), check.describe()
+
+
 def test_paired_interval_agrees_with_scipy() -> None:
     """The interval the lesson tests use is the textbook paired-t interval."""
     check = career.lesson_check("loud-stakeholder")
