@@ -62,6 +62,21 @@ def test_builtin_validates_and_says_what_it_teaches(name: str) -> None:
     assert len(scenario.lesson) > 40
 
 
+def test_builtins_pass_the_committed_json_schema() -> None:
+    """What an editor checks through the yaml-language-server line accepts every built-in."""
+    import jsonschema
+
+    schema = json.loads(
+        (REPO_ROOT / "posim" / "schema" / "scenario.schema.json").read_text(encoding="utf-8")
+    )
+    validator = jsonschema.Draft202012Validator(schema)
+    for name in BUILTIN_NAMES:
+        data = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+        problems = [error.message for error in validator.iter_errors(data)]
+        assert problems == [], f"{name}: {problems}"
+    assert list(validator.iter_errors(yaml.safe_load(starter_scenario("x")))) == []
+
+
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
 def test_builtin_header_names_the_demonstration(name: str) -> None:
     """The file's header comment says which strategies show the lesson, on which metric."""
