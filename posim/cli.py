@@ -471,6 +471,444 @@ def new_scenario(
 
 
 # --------------------------------------------------------------------------
+# compare and sweep (the library is posim.compare; these only parse and print)
+# --------------------------------------------------------------------------
+
+INTERRUPTED = 130
+"""Exit status after Ctrl+C."""
+
+SWEEP_TABLE_METRICS = (
+    "items_done",
+    "lead_time_mean",
+    "cycle_time_mean",
+    "wip_mean",
+    "net_value",
+    "score",
+)
+"""Metrics ``posim sweep`` shows by default (``--metric`` picks others; JSON has all)."""
+
+ExecutorOption = Annotated[
+    str,
+    typer.Option(
+        help="Where replications run: process (local cores), serial (this process) or dask. "
+        "Output is the same for all."
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="With --executor dask: a running cluster's scheduler (tcp://host:port)."),
+]
+MetricOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metric", help="Show (and plot) only this metric; repeat for more. JSON keeps all."
+    ),
+]
+
+
+def _check_metrics(metrics: list[str] | None, default: Sequence[str]) -> list[str]:
+    from posim.engine import METRIC_NAMES
+
+    if not metrics:
+        return list(default)
+    unknown = [name for name in metrics if name not in METRIC_NAMES]
+    if unknown:
+        fail(
+            f"--metric {name}: unknown metric; use one of {', '.join(METRIC_NAMES)}"
+            for name in unknown
+        )
+    return list(dict.fromkeys(metrics))
+
+
+def _check_out(out: Path | None, plots: bool) -> None:
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        fail([f"{out}: --out must be a folder, not a file"])
+    if plots:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            from posim.plots import INSTALL_HINT
+
+            fail([f"--out: {INSTALL_HINT} (or add --no-plots for the CSV and JSON only)"])
+
+
+def _wide_console() -> Any:
+    """A Rich console for result tables: 120 columns when stdout is not a terminal."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def _interval(ci95: Sequence[float] | None) -> str:
+    if ci95 is None:
+        return "—"
+    return f"{format_number(ci95[0])} – {format_number(ci95[1])}"
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "—"
+    text = format_number(value)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
+    """The readable table of ``posim compare``: per metric, one row per strategy.
+
+    Differences against the baseline whose interval excludes zero are marked
+    with ``*`` (and shown in bold).
+    """
+    from rich.table import Table
+
+    runs = result.runs
+    title = (
+        f"{result.scenario} · {runs} run{'s' if runs != 1 else ''} on common random numbers · "
+        f"seed {result.seed} · baseline {result.baseline}"
+    )
+    table = Table(title=title, title_justify="left")
+    for heading, justify in (
+        ("metric", "left"),
+        ("strategy", "left"),
+        ("mean", "right"),
+        ("95% CI", "right"),
+        ("p50", "right"),
+        ("p85", "right"),
+        ("Δ vs baseline", "right"),
+        ("Δ CI", "right"),
+    ):
+        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    empty = []
+    for metric in metrics:
+        if all(result.summary[name][metric]["mean"] is None for name in result.strategies):
+            empty.append(metric)
+            continue
+        if table.row_count:
+            table.add_section()
+        for position, name in enumerate(result.strategies):
+            summary = result.summary[name][metric]
+            if name == result.baseline:
+                delta, delta_ci, style = "baseline", "", None
+            else:
+                paired = result.paired[name][metric]
+                marker = "*" if paired["significant"] else ""
+                delta = _signed(paired["mean_diff"]) + marker
+                delta_ci = _interval(paired["ci95"])
+                style = "bold" if paired["significant"] else None
+            table.add_row(
+                metric if position == 0 else "",
+                name,
+                format_number(summary["mean"]),
+                _interval(summary["ci95"]),
+                format_number(summary["p50"]),
+                format_number(summary["p85"]),
+                delta,
+                delta_ci,
+                style=style,
+            )
+    notes = ["* the difference's interval excludes zero."]
+    if result.comparisons:
+        notes.append(
+            "Δ = strategy − baseline, paired by replication (paired t, 95 %)"
+            + (
+                f"; Bonferroni-adjusted for {result.comparisons} comparisons: each interval "
+                f"at {100 - 5 / result.comparisons:.4g} %, all of one metric together at 95 %."
+                if result.adjustment == "bonferroni"
+                else "."
+            )
+        )
+    if empty:
+        notes.append(f"No values in any run: {', '.join(empty)}.")
+    table.caption = " ".join(notes)
+    table.caption_justify = "left"
+    console = _wide_console()
+    console.print(table)
+    if result.oracle is not None:
+        _print_oracle(console, result)
+
+
+def _print_oracle(console: Any, result: Any) -> None:
+    from rich.table import Table
+
+    oracle = result.oracle
+    table = Table(
+        title=(
+            f"oracle: every order of {oracle['items']} items ({oracle['orders']:,} orders) "
+            f"on the same {oracle['runs']} runs"
+        ),
+        title_justify="left",
+    )
+    for heading in (
+        "strategy",
+        "net_value",
+        "regret",
+        "regret (hindsight)",
+        "cost_of_delay",
+        "regret",
+        "regret (hindsight)",
+    ):
+        table.add_column(heading, justify="left" if heading == "strategy" else "right")
+    net, cost = oracle["net_value"], oracle["cost_of_delay"]
+    table.add_row(
+        "best order",
+        format_number(net["best_mean"]),
+        "",
+        "",
+        format_number(cost["best_mean"]),
+        "",
+        "",
+    )
+    for name in result.strategies:
+        table.add_row(
+            name,
+            format_number(result.summary[name]["net_value"]["mean"]),
+            format_number(net["regret"][name]["regret"]),
+            format_number(net["regret"][name]["regret_hindsight"]),
+            format_number(result.summary[name]["cost_of_delay"]["mean"]),
+            format_number(cost["regret"][name]["regret"]),
+            format_number(cost["regret"][name]["regret_hindsight"]),
+        )
+    table.caption = (
+        f"best order by net value: {', '.join(net['best_titles'])}; "
+        f"by cost of delay: {', '.join(cost['best_titles'])}. "
+        "Regret: how much worse than the best single order (hindsight: than the best order "
+        "for each run's luck)."
+    )
+    table.caption_justify = "left"
+    console.print(table)
+
+
+def print_sweep_table(result: Any, metrics: Sequence[str]) -> None:
+    """The readable table of ``posim sweep``: one row per value, ``mean ± CI half-width``."""
+    from rich.table import Table
+
+    title = (
+        f"{result.scenario} · {result.strategy} · {result.parameter} · "
+        f"{result.runs} run{'s' if result.runs != 1 else ''} per value on common random numbers"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column(result.parameter, justify="right")
+    for metric in metrics:
+        table.add_column(metric, justify="right")
+    for value, summary in zip(result.parameter_values, result.summary, strict=True):
+        cells = []
+        for metric in metrics:
+            entry = summary[metric]
+            if entry["mean"] is None:
+                cells.append("—")
+                continue
+            half = (entry["ci95"][1] - entry["ci95"][0]) / 2
+            cells.append(f"{format_number(entry['mean'])} ± {format_number(half)}")
+        table.add_row("none" if value is None else str(value), *cells)
+    table.caption = "mean ± half-width of its 95 % confidence interval."
+    table.caption_justify = "left"
+    _wide_console().print(table)
+
+
+def _stop_partial(command: str, done: int, requested: int, out: Path | None) -> NoReturn:
+    if done and out is not None:
+        print(
+            f"posim {command}: interrupted: kept {done} of {requested} replications in {out} "
+            "(marked partial)",
+            file=sys.stderr,
+        )
+    else:
+        print(f"posim {command}: interrupted", file=sys.stderr)
+    raise typer.Exit(INTERRUPTED)
+
+
+@app.command()
+def compare(
+    scenario: Annotated[str, typer.Argument(help="A scenario file or a built-in scenario's name.")],
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="ORDERING[+REPORTING] (fifo, wsjf+green, path/to/file.py:Class, "
+            "package.module:Class); repeat for each. The first is the baseline. "
+            "Default: every built-in ordering, fifo first."
+        ),
+    ] = None,
+    runs: Annotated[int, typer.Option(min=1, help="Replications per strategy.")] = 100,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=0, help="Worker processes (0 = every core).")] = 0,
+    executor: ExecutorOption = "process",
+    scheduler: SchedulerOption = None,
+    reporting: Annotated[
+        str, typer.Option(help="Reporting policy of strategies that name none.")
+    ] = "honest",
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write runs.csv, compare.json and SVG plots into this folder."),
+    ] = None,
+    oracle: Annotated[
+        bool,
+        typer.Option(
+            help="Also find the best order by exhaustive search (at most 8 items, all known "
+            "at day 0) and each strategy's regret."
+        ),
+    ] = False,
+    metric: MetricOption = None,
+    plots: Annotated[bool, typer.Option(help="With --out, also draw the plots.")] = True,
+) -> None:
+    """Compare strategies on the same random numbers: summaries and paired differences."""
+    from posim import __version__
+    from posim.compare import (
+        add_regret,
+        check_oracle,
+        check_strategies,
+        find_best_order,
+        write_comparison,
+    )
+    from posim.compare import compare as run_compare
+    from posim.engine import METRIC_NAMES, ORDERINGS
+    from posim.executors import check_executor
+    from posim.plots import PlotsUnavailable
+
+    loaded = load(scenario)
+    strategies = list(strategy) if strategy else list(ORDERINGS)
+    shown = _check_metrics(metric, METRIC_NAMES)
+    try:
+        check_executor(executor, jobs, scheduler)
+        check_strategies(strategies, reporting)
+        if oracle:
+            check_oracle(loaded, runs)
+    except ValueError as error:
+        fail(str(error).splitlines())
+    _check_out(out, plots)
+
+    options: dict[str, Any] = {
+        "runs": runs,
+        "seed": seed,
+        "jobs": jobs,
+        "executor": executor,
+        "scheduler": scheduler,
+        "reporting": reporting,
+    }
+    try:
+        with progress_bar(runs * len(strategies), f"{loaded.name} · compare") as progress:
+            result = run_compare(
+                loaded,
+                strategies,
+                **options,
+                keep_items=out is not None and plots,
+                progress=progress,
+                interruptible=True,
+            )
+        if oracle and not result.partial:
+            with progress_bar(check_oracle(loaded, runs), f"{loaded.name} · oracle") as progress:
+                options.pop("runs")
+                best = find_best_order(loaded, runs, **options, progress=progress)
+            result = add_regret(result, best)
+    except ValueError as error:  # CompareError, or executor problems found while starting
+        fail(str(error).splitlines())
+    if result.partial and result.runs == 0:
+        _stop_partial("compare", 0, runs, None)
+    if out is not None:
+        try:
+            write_comparison(result, out, __version__, loaded, plots=plots, metrics=shown)
+        except PlotsUnavailable as error:
+            fail([f"--out: {error}"])
+        except OSError as error:
+            fail([f"{error.filename or out}: {error.strerror or error}"])
+    if result.partial:
+        _stop_partial("compare", result.runs, runs, out)
+    if json_output:
+        print_json(result.to_json(__version__))
+    else:
+        print_compare_table(result, shown)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario file or a built-in scenario's name.")],
+    setting: Annotated[
+        str,
+        typer.Option(
+            "--set",
+            help="PATH=VALUES: the parameter and its values, as a..b (a..b:step) or a comma "
+            "list, e.g. workflow.development.wip=1..10, team.Dev.count=1..5, "
+            "stakeholders.Sales.requests.every.mean=2,4,8, ready_wip=none,2,4.",
+        ),
+    ],
+    strategy: Annotated[str, typer.Option(help="ORDERING[+REPORTING] to run.")] = "fifo",
+    runs: Annotated[int, typer.Option(min=1, help="Replications per value.")] = 100,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=0, help="Worker processes (0 = every core).")] = 0,
+    executor: ExecutorOption = "process",
+    scheduler: SchedulerOption = None,
+    reporting: Annotated[
+        str, typer.Option(help="Reporting policy when the strategy names none.")
+    ] = "honest",
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write runs.csv, sweep.json and sweep.svg into this folder."),
+    ] = None,
+    metric: MetricOption = None,
+    plots: Annotated[bool, typer.Option(help="With --out, also draw the plot.")] = True,
+) -> None:
+    """Sensitivity of every metric to one scenario parameter (e.g. a WIP limit)."""
+    from posim import __version__
+    from posim.compare import parse_setting, write_sweep
+    from posim.compare import sweep as run_sweep
+    from posim.executors import check_executor
+    from posim.plots import PlotsUnavailable
+
+    loaded = load(scenario)
+    shown = _check_metrics(metric, SWEEP_TABLE_METRICS)
+    try:
+        check_executor(executor, jobs, scheduler)
+        parsed = parse_setting(setting)
+    except ValueError as error:
+        fail(str(error).splitlines())
+    _check_out(out, plots)
+    try:
+        with progress_bar(runs * len(parsed.values), f"{loaded.name} · sweep") as progress:
+            result = run_sweep(
+                loaded,
+                parsed,
+                strategy,
+                runs=runs,
+                seed=seed,
+                jobs=jobs,
+                executor=executor,
+                scheduler=scheduler,
+                reporting=reporting,
+                progress=progress,
+                interruptible=True,
+            )
+    except ValueError as error:  # CompareError, or executor problems found while starting
+        fail(str(error).splitlines())
+    if result.partial and result.runs == 0:
+        _stop_partial("sweep", 0, runs, None)
+    if out is not None:
+        try:
+            write_sweep(result, out, __version__, plots=plots, metrics=shown)
+        except PlotsUnavailable as error:
+            fail([f"--out: {error}"])
+        except OSError as error:
+            fail([f"{error.filename or out}: {error.strerror or error}"])
+    if result.partial:
+        _stop_partial("sweep", result.runs, runs, out)
+    if json_output:
+        print_json(result.to_json(__version__))
+    else:
+        print_sweep_table(result, shown)
+
+
+# --------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------
 
