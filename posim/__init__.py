@@ -9,6 +9,8 @@ The public headless API::
     result.metrics["lead_time_mean"]
     batch = posim.run_replications(scenario, "wsjf", runs=100, jobs=2)
     batch.summary["net_value"]["ci95"]
+    table = posim.compare(scenario, ["fifo", "wsjf"], runs=200, jobs=2)
+    table.paired["wsjf"]["net_value"]["ci95"]        # wsjf - fifo, paired by replication
 
 Names are loaded lazily on first use, so ``import posim`` stays cheap and never
 loads Textual or Rich (``tests/test_imports.py`` proves it).
@@ -22,6 +24,7 @@ from importlib.metadata import version as _distribution_version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from posim.compare import Comparison, Sweep, compare, sweep
     from posim.engine import Result, simulate
     from posim.runs import RunResult, run_replications
     from posim.scenario import Scenario, ScenarioError, load_scenario
@@ -40,17 +43,25 @@ _LAZY: dict[str, str] = {
     "Result": "posim.engine",
     "run_replications": "posim.runs",
     "RunResult": "posim.runs",
+    "compare": "posim.compare",
+    "Comparison": "posim.compare",
+    "sweep": "posim.compare",
+    "Sweep": "posim.compare",
 }
 
 __all__ = [
+    "Comparison",
     "Result",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "Sweep",
     "__version__",
+    "compare",
     "load_scenario",
     "run_replications",
     "simulate",
+    "sweep",
 ]
 
 

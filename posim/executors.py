@@ -24,6 +24,7 @@ Nothing here knows about simulations: :mod:`posim.compare` and
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
@@ -139,10 +140,12 @@ def _ignore_interrupts() -> None:
 
 
 def _posim_version() -> str:
-    """posim's version where this runs (sent to Dask workers)."""
-    import posim
+    """``posim.__version__`` where this runs (sent to Dask workers).
 
-    return posim.__version__
+    Imported by name: the package's ``__init__`` names every layer, and this
+    lower layer must not import it statically.
+    """
+    return str(importlib.import_module("posim").__version__)
 
 
 def _in_order(

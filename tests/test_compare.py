@@ -504,3 +504,18 @@ def test_ctrl_c_keeps_the_finished_replications_marked_partial(tmp_path: Path) -
     with open(out_dir / "runs.csv", encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 2 * document["runs"]
     assert out == ""
+
+
+def test_compare_from_python_loads_no_rich_textual_matplotlib_or_dask() -> None:
+    script = (
+        "import sys, posim, posim.compare\n"
+        "scenario = posim.load_scenario('tutorial')\n"
+        "table = posim.compare(scenario, ['fifo', 'wsjf'], runs=2, executor='serial')\n"
+        "assert table.paired['wsjf']['net_value']['n'] == 2\n"
+        "heavy = {'rich', 'textual', 'matplotlib', 'dask', 'distributed'}\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in heavy))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    assert completed.stdout.strip() == "[]"
