@@ -120,8 +120,10 @@ def chromium() -> Iterator[Any]:
             f"Debian's Chromium is not installed ({CHROMIUM} is missing): "
             "run `apt-get install -y chromium` (.ci/run does)"
         )
-    with sync_api.sync_playwright() as playwright:
-        profile = tempfile.mkdtemp(prefix="posim-chromium-")
+    with (
+        sync_api.sync_playwright() as playwright,
+        tempfile.TemporaryDirectory(prefix="posim-chromium-") as profile,
+    ):
         context = playwright.chromium.launch_persistent_context(
             profile,
             executable_path=str(CHROMIUM),
@@ -200,16 +202,24 @@ def test_play_in_the_browser_offline_then_close(
     wait_for(page, lambda: "How to play" not in terminal.text, "the help screen to close")
     assert terminal.backlog_ids()[: len(swapped)] == swapped
 
-    # A second tab is a game of its own: its backlog is in the original order.
+    # One simulated day later the game has autosaved in its own data folder.
+    (home,) = game_processes(server.tmp).values()
+    page.keyboard.press(".")
+    wait_for(page, lambda: (home / "autosave.json").is_file(), "the autosave")
+
+    # A second tab is a game of its own: its own folder, no save yet, the original order.
     other, other_terminal = open_game(chromium, server.url)
     assert other_terminal.backlog_ids()[: len(before)] == before
     games = game_processes(server.tmp)
     assert len(games) == 2 and len(set(games.values())) == 2
+    (other_home,) = set(games.values()) - {home}
+    assert other_home.is_dir() and not (other_home / "autosave.json").exists()
 
-    # Closing the tabs ends their games; Ctrl+C then stops the server cleanly.
+    # Closing the tabs ends their games and removes their folders; Ctrl+C stops the server.
     page.close()
     other.close()
     assert wait_until(lambda: not game_processes(server.tmp), 15), game_processes(server.tmp)
+    assert wait_until(lambda: not home.exists() and not other_home.exists(), 5)
     assert chromium.blocked == []
     assert server.interrupt() == 0
     assert not list(server.tmp.glob("posim-serve-*"))
