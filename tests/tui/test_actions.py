@@ -420,7 +420,7 @@ async def test_cards_show_class_age_worker_and_block() -> None:
         lane = lanes[column.name]
         text = "\n".join(str(option.prompt) for option in lane.options)
         assert f"#{blocked.id} {blocked.title}" in text
-        assert "⛔question" in text
+        assert "✖ question" in text
         working = next(m for m in snapshot.members if m.working_on is not None)
         everything = "\n".join(
             str(option.prompt) for lane in lanes.values() for option in lane.options

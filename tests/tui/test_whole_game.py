@@ -10,13 +10,12 @@ the identical result.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from textual.widgets import DataTable
+from typer.testing import CliRunner
 
-from posim import career, saves
+from posim import career, cli, saves
 from posim.engine import ORDERINGS, Accept, Answer, Decline, Reorder, Report, simulate
 from posim.tui.app import build_app
 from posim.tui.screens.debrief import DebriefScreen
@@ -99,23 +98,14 @@ async def test_whole_game_to_the_horizon_then_replay(posim_home: Path) -> None:
     direct = simulate(game.scenario, seed=save.seed, commands=save.commands)
     assert direct.metrics == shown.metrics
 
-    completed = subprocess.run(
-        [sys.executable, "-m", "posim", "replay", str(autosave), "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    runner = CliRunner()
+    completed = runner.invoke(cli.app, ["replay", str(autosave), "--json"])
+    assert completed.exit_code == 0, completed.output
     document = json.loads(completed.stdout)
     assert document["metrics"] == json.loads(json.dumps(shown.metrics))
     assert document["score"]["total"] == shown.score.total
     assert document["score"]["grade"] == shown.score.grade
     assert document["commands"] == len(save.commands)
-    table = subprocess.run(
-        [sys.executable, "-m", "posim", "replay", str(autosave)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert table.returncode == 0
+    table = runner.invoke(cli.app, ["replay", str(autosave)], terminal_width=200)
+    assert table.exit_code == 0
     assert f"Score {shown.score.total:.1f} of 100: grade {shown.score.grade}." in table.stdout

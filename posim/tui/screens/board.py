@@ -127,6 +127,8 @@ class BoardScreen(Screen[None]):
         backlog.focus()
         if backlog.option_count:
             backlog.highlighted = 0
+            self.selected = backlog.selected_item
+            self.show_detail()
         self.timer = self.set_interval(TICK_SECONDS, self.tick, name="clock")
         self.check_size(self.app.size.width, self.app.size.height)
         if self.game.finished:
@@ -155,15 +157,18 @@ class BoardScreen(Screen[None]):
         workers = {m.working_on: m.name for m in snapshot.members if m.working_on is not None}
         backlog = self.query_one("#lane-backlog", CardList)
         backlog.show(
-            [Card(i, now - i.arrived) for i in snapshot.backlog], f"Backlog {len(snapshot.backlog)}"
+            [Card(i, now - i.arrived) for i in snapshot.backlog],
+            "Backlog",
+            f"{len(snapshot.backlog)} items",
         )
-        limit = "" if snapshot.ready_wip is None else f"/{snapshot.ready_wip}"
+        limit = "" if snapshot.ready_wip is None else f"/{snapshot.ready_wip} WIP"
         self.query_one("#lane-ready", CardList).show(
             [Card(i, now - (i.committed or now)) for i in snapshot.ready],
-            f"Ready {len(snapshot.ready)}{limit}",
+            "Ready",
+            f"{len(snapshot.ready)}{limit}",
         )
         for index, column in enumerate(snapshot.columns):
-            limit = "" if column.wip is None else f"/{column.wip}"
+            limit = "" if column.wip is None else f"/{column.wip} WIP"
             finished = set(column.finished)
             self.query_one(f"#lane-col-{index}", CardList).show(
                 [
@@ -175,7 +180,8 @@ class BoardScreen(Screen[None]):
                     )
                     for i in column.items
                 ],
-                f"{column.name} {len(column.items)}{limit}",
+                column.name,
+                f"{len(column.items)}{limit}",
             )
         done = snapshot.done
         self.query_one("#lane-done", CardList).show(
@@ -183,7 +189,8 @@ class BoardScreen(Screen[None]):
                 Card(i, (i.done or now) - (i.started if i.started is not None else i.arrived))
                 for i in reversed(done)
             ],
-            f"Done {len(done)}",
+            "Done",
+            f"{len(done)}",
         )
         inbox = self.query_one("#inbox", CardList)
         requests = [
@@ -344,12 +351,20 @@ class BoardScreen(Screen[None]):
     def action_toggle_tab(self) -> None:
         """Switch between the board and the charts."""
         tabs = self.query_one("#tabs", TabbedContent)
-        tabs.active = "tab-charts" if tabs.active == "tab-board" else "tab-board"
+        if tabs.active == "tab-board":
+            tabs.active = "tab-charts"
+            self.query_one("#charts", ChartsPanel).focus()
+        else:
+            tabs.active = "tab-board"
+            self.query_one("#lane-backlog", CardList).focus()
 
     @on(TabbedContent.TabActivated)
     def tab_changed(self, event: TabbedContent.TabActivated) -> None:
         """Draw the charts when their tab opens."""
         if event.pane.id == "tab-charts":
+            charts = self.query_one("#charts", ChartsPanel)
+            if self.focused is not charts:
+                charts.focus()  # a focused lane on the hidden tab would switch back
             self.refresh_charts()
 
     # -- commands ------------------------------------------------------

@@ -64,7 +64,7 @@ class Card:
             text.append(f" d{item.due:g}", style=style)
         text.append(f" {self.age_days:.1f}d", style="dim")
         if item.blocked:
-            text.append(f" ⛔{item.blocked}", style="bold red")
+            text.append(f" ✖ {item.blocked}", style="bold red")
         if self.finished_here:
             text.append(" ✓", style="bold green")
         if self.worker:
@@ -84,9 +84,13 @@ class CardList(OptionList):
         self.border_title = title
         self._shown: tuple[object, ...] = ()
 
-    def show(self, cards: Sequence[Card], title: str) -> None:
-        """Render ``cards``; keep the highlighted card (by id) when it is still there."""
+    def show(self, cards: Sequence[Card], title: str, subtitle: str = "") -> None:
+        """Render ``cards``; keep the highlighted card (by id) when it is still there.
+
+        ``title`` goes on the top border, ``subtitle`` (counts, limits) on the bottom one.
+        """
         self.border_title = title
+        self.border_subtitle = subtitle
         signature = tuple((c.prefix, c.item.id, c.render().plain) for c in cards)
         if signature == self._shown:
             return

@@ -87,8 +87,8 @@ def aging_wip(snapshot: Snapshot) -> list[tuple[int, str, float, int]]:
     return rows
 
 
-class ChartsPanel(Grid):
-    """Four plots of the game so far."""
+class ChartsPanel(Grid, can_focus=True):
+    """Four plots of the game so far (focusable, so the board's keys work on this tab)."""
 
     def compose(self) -> ComposeResult:
         yield PlotextPlot(id="chart-throughput")

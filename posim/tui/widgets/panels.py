@@ -53,7 +53,7 @@ class ClockBar(Horizontal):
         if snapshot.finished:
             text.append("■ over", style="bold magenta")
         elif speed == 0:
-            text.append("⏸ paused", style="bold yellow")
+            text.append("‖ paused", style="bold yellow")
         else:
             text.append(f"▶ {speed}×", style="bold green")
         text.append(f" · auto-pause {'on' if auto_pause else 'off'}")
@@ -105,7 +105,7 @@ class DetailPanel(Vertical):
             text.append(f" · due day {item.due:g}", style="yellow")
         text.append("\n")
         estimate = ", ".join(
-            f"{name} {days:g}" for name, days in zip(columns, item.estimate, strict=False) if days
+            f"{name} {days:.1f}" for name, days in zip(columns, item.estimate, strict=False) if days
         )
         text.append(f"estimate {item.estimate_total:.1f} days ({estimate})\n")
         text.append(f"requester {item.requester or '—'} · arrived day {item.arrived:.1f}\n")
@@ -130,20 +130,22 @@ class StakeholderPanel(Static):
         table = Table.grid(padding=(0, 1))
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
-        table.add_column()
         for person in stakeholders:
             if person.promise_day is not None:
                 status = STATUS_LABELS.get(person.promise_status or "", "")
-                promise = f"promised d{person.promise_day:g} ({status})"
+                promise = f"promised day {person.promise_day:g} ({status})"
             else:
                 promise = "no open promise"
             if person.name in reviews_due:
                 promise += " · report due"
             elif next_review is not None:
-                promise += f" · review d{next_review:g}"
+                promise += f" · review day {next_review:g}"
             table.add_row(
                 Text(f"{person.name} ×{person.influence:g}", style="bold"),
                 trust_bar(person.trust),
-                Text(f"{promise} · {len(person.open_items)} open", style="dim"),
+            )
+            table.add_row(
+                Text(f"{len(person.open_items)} open", style="dim"),
+                Text(promise, style="dim"),
             )
         self.update(table)
