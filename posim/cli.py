@@ -534,11 +534,18 @@ def _check_out(out: Path | None, plots: bool) -> None:
             fail([f"--out: {INSTALL_HINT} (or add --no-plots for the CSV and JSON only)"])
 
 
-def _wide_console() -> Any:
-    """A Rich console for result tables: 120 columns when stdout is not a terminal."""
+def _print_wide(*renderables: Any) -> None:
+    """Print result tables; when stdout is not a terminal, as wide as they need (no wrapping)."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=120)
+    if sys.stdout.isatty():
+        console = Console()
+    else:
+        probe = Console(width=1000)
+        width = max([80, *(probe.measure(item).maximum for item in renderables)])
+        console = Console(width=width)
+    for renderable in renderables:
+        console.print(renderable)
 
 
 def _interval(ci95: Sequence[float] | None) -> str:
@@ -578,7 +585,8 @@ def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
         ("Δ vs baseline", "right"),
         ("Δ CI", "right"),
     ):
-        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
+        longest = max(map(len, result.strategies)) if heading == "strategy" else None
+        table.add_column(heading, justify=justify, min_width=longest)  # type: ignore[arg-type]
     empty = []
     for metric in metrics:
         if all(result.summary[name][metric]["mean"] is None for name in result.strategies):
@@ -610,10 +618,10 @@ def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
     notes = ["* the difference's interval excludes zero."]
     if result.comparisons:
         notes.append(
-            "Δ = strategy − baseline, paired by replication (paired t, 95 %)"
+            "Δ = strategy − baseline, paired by replication (paired t, 95%)"
             + (
                 f"; Bonferroni-adjusted for {result.comparisons} comparisons: each interval "
-                f"at {100 - 5 / result.comparisons:.4g} %, all of one metric together at 95 %."
+                f"at {100 - 5 / result.comparisons:.4g}%, all of one metric together at 95%."
                 if result.adjustment == "bonferroni"
                 else "."
             )
@@ -622,13 +630,13 @@ def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
         notes.append(f"No values in any run: {', '.join(empty)}.")
     table.caption = " ".join(notes)
     table.caption_justify = "left"
-    console = _wide_console()
-    console.print(table)
-    if result.oracle is not None:
-        _print_oracle(console, result)
+    if result.oracle is None:
+        _print_wide(table)
+    else:
+        _print_wide(table, _oracle_table(result))
 
 
-def _print_oracle(console: Any, result: Any) -> None:
+def _oracle_table(result: Any) -> Any:
     from rich.table import Table
 
     oracle = result.oracle
@@ -676,7 +684,7 @@ def _print_oracle(console: Any, result: Any) -> None:
         "for each run's luck)."
     )
     table.caption_justify = "left"
-    console.print(table)
+    return table
 
 
 def print_sweep_table(result: Any, metrics: Sequence[str]) -> None:
@@ -701,9 +709,9 @@ def print_sweep_table(result: Any, metrics: Sequence[str]) -> None:
             half = (entry["ci95"][1] - entry["ci95"][0]) / 2
             cells.append(f"{format_number(entry['mean'])} ± {format_number(half)}")
         table.add_row("none" if value is None else str(value), *cells)
-    table.caption = "mean ± half-width of its 95 % confidence interval."
+    table.caption = "mean ± half-width of its 95% confidence interval."
     table.caption_justify = "left"
-    _wide_console().print(table)
+    _print_wide(table)
 
 
 def _stop_partial(command: str, done: int, requested: int, out: Path | None) -> NoReturn:
