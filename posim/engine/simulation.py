@@ -80,6 +80,27 @@ class MemberState:
                 rate *= ramp
         return rate
 
+    def work_between(self, column: int, start: float, end: float) -> float:
+        """Work done in ``column`` from ``start`` to ``end`` (the ramp-up rate rises linearly)."""
+        full = self.efficiency[column]
+        ramp_end = self.joined + self.ramp_days
+        mid = min(max(start, ramp_end), end) if self.ramp_days > 0 else start
+        ramping = (self.rate(column, start) + self.rate(column, mid)) / 2 * (mid - start)
+        return ramping + full * (end - mid)
+
+    def days_for(self, column: int, now: float, work: float) -> float:
+        """Days to do ``work`` in ``column`` from ``now`` (inverse of :meth:`work_between`)."""
+        full = self.efficiency[column]
+        left = self.joined + self.ramp_days - now
+        if self.ramp_days <= 0 or left <= 0:
+            return work / full
+        rate = self.rate(column, now)
+        slope = 0.5 * full / self.ramp_days
+        in_ramp = rate * left + slope * left * left / 2
+        if work >= in_ramp:
+            return left + (work - in_ramp) / full
+        return 2 * work / (rate + math.sqrt(rate * rate + 2 * slope * work))
+
 
 class StakeholderState:
     """A stakeholder's live state: trust, promises, reviews."""
@@ -656,7 +677,7 @@ class Simulation:
             state.waiting = False
             state.wake = None
             column = item.column
-            rate = state.rate(column, env.now) * self.speed[column]
+            speed = self.speed[column]
             luck = item.luck
             if item.pending_scope and luck.scope_column == column:
                 item.pending_scope = False
@@ -678,10 +699,10 @@ class Simulation:
             start = env.now
             try:
                 if amount > 0:
-                    yield env.timeout(amount / rate)
+                    yield env.timeout(state.days_for(column, start, amount / speed))
             except simpy.Interrupt:
                 worked = env.now - start
-                item.remaining[column] -= worked * rate
+                item.remaining[column] -= state.work_between(column, start, env.now) * speed
                 item.worked += worked
                 state.item = None
                 item.worker = None

@@ -10,7 +10,10 @@ like a Kanban board's history.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import pytest
 
 from posim.engine import simulate
 from posim.scenario import Scenario
@@ -212,3 +215,84 @@ def test_defect_sent_back_to_a_full_column_does_not_stall_the_board() -> None:
         (4.0, "finished", 2, "test", None),
         (4.0, "done", 2, "done", None),
     ]
+
+
+def _one_column(**overrides: Any) -> Scenario:
+    data: dict[str, Any] = {
+        "posim": 1,
+        "name": "Staff",
+        "horizon_days": 30,
+        "workflow": [{"name": "dev"}],
+        "team": [{"name": "Dev", "skills": {"dev": 1.0}}],
+        "backlog": [{"title": "A", "effort": {"dev": 3}}],
+    }
+    data.update(overrides)
+    return Scenario.model_validate(data)
+
+
+def _staff_trace(scenario: Scenario) -> Trace:
+    keep = {"entered", "started", "paused", "absent", "returned", "left", "joined", "done"}
+    return [t for t in _flow(simulate(scenario, strategy="fifo", seed=1).records) if t[1] in keep]
+
+
+def test_absence_pauses_work_and_the_member_resumes_on_return() -> None:
+    """Dev is away on days 1-3: one day done, two left after the return."""
+    assert _staff_trace(_one_column(events=[{"day": 1, "absent": "Dev", "days": 2}])) == [
+        (0, "entered", 1, "dev", None),
+        (0, "started", 1, "dev", "Dev"),
+        (1.0, "absent", None, None, "Dev"),
+        (1.0, "paused", 1, "dev", "Dev"),
+        (3.0, "returned", None, None, "Dev"),
+        (3.0, "started", 1, "dev", "Dev"),
+        (5.0, "done", 1, "done", None),
+    ]
+
+
+def test_a_leaver_hands_the_work_to_a_colleague() -> None:
+    """Dev leaves at day 1; Ann (half speed) takes the remaining two days of work: 4 days."""
+    team = [{"name": "Dev", "skills": {"dev": 1.0}}, {"name": "Ann", "skills": {"dev": 0.5}}]
+    assert _staff_trace(_one_column(team=team, events=[{"day": 1, "leave": "Dev"}])) == [
+        (0, "entered", 1, "dev", None),
+        (0, "started", 1, "dev", "Dev"),
+        (1.0, "left", None, None, "Dev"),
+        (1.0, "paused", 1, "dev", "Dev"),
+        (1.0, "started", 1, "dev", "Ann"),
+        (5.0, "done", 1, "done", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("effort", "events", "done_day"),
+    [
+        # Speed 0.5 + t/8 during a 4-day ramp: 2 days of work take T with
+        # T/2 + T^2/16 = 2, T = 4 sqrt(3) - 4, so done at 1 + T.
+        (2, [], 4 * math.sqrt(3) - 3),
+        # 8 days of work: 3 done during the ramp (days 1-5), 5 at full speed.
+        (8, [], 10.0),
+        # Away on day 2-3 during the ramp: 0.5625 done by day 2; back at day 3 at
+        # speed 0.75 for the 2 ramp days left (1.75 done), then 5.6875 at full speed.
+        (8, [{"day": 2, "absent": "New", "days": 1}], 3 + 2 + 5.6875),
+    ],
+    ids=["short item inside the ramp", "long item past the ramp", "absent while ramping"],
+)
+def test_a_newcomer_ramps_up_from_half_to_full_speed(
+    effort: float, events: list[dict[str, Any]], done_day: float
+) -> None:
+    """A member joins on day 1 with a 4-day ramp-up: half speed rising linearly to full."""
+    scenario = _one_column(
+        team=[{"name": "Tess", "skills": {"test": 1.0}}],
+        workflow=[{"name": "dev"}, {"name": "test"}],
+        backlog=[{"title": "A", "effort": {"dev": effort}}],
+        events=[
+            {"day": 1, "join": {"name": "New", "skills": {"dev": 1.0}}, "ramp_up_days": 4},
+            *events,
+        ],
+    )
+    trace = _staff_trace(scenario)
+    assert trace[:3] == [
+        (1.0, "joined", None, None, "New"),
+        (1.0, "entered", 1, "dev", None),
+        (1.0, "started", 1, "dev", "New"),
+    ]
+    assert trace[-1][1] == "done"
+    assert trace[-1][0] == pytest.approx(done_day, abs=1e-9)
