@@ -591,7 +591,7 @@ def bench_jobs(
         "jobs_2": side(2),
         "speedup": round(best[1] / best[2], 3),
         "identical_output": outputs[1] == outputs[2],
-        "cores": len(os.sched_getaffinity(0)),
+        "cores": _usable_cores(),
     }
 
 
@@ -735,6 +735,13 @@ def bench_profiles(sizes: Sizes) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def machine() -> dict[str, Any]:
     """The machine the figures come from."""
     cpu = platform.processor() or platform.machine()
@@ -756,7 +763,7 @@ def machine() -> dict[str, Any]:
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
+        "usable_cores": _usable_cores(),
         "python": platform.python_version(),
         "os": platform.platform(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
