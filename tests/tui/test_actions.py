@@ -93,15 +93,17 @@ async def test_commit_refused_when_ready_is_full_then_wip_change_lets_it_in() ->
         assert snapshot.ready_wip == 5
         assert top in [i.id for i in snapshot.ready]
         next_top = backlog_ids(board)[0]
-        # Raise it again and commit explicitly... from a WIP of a work column this time.
-        await pilot.press("right")
-        await pilot.press("w")
+        # By mouse: click the analysis lane, then the WIP button.
+        await pilot.click("#lane-col-0")
+        await pilot.click("#wip")
         await pilot.pause()
+        assert isinstance(app.screen, NumberDialog)
+        assert app.screen.title_text == "WIP limit of analysis"
         await answer(pilot, "")  # blank: no limit
         await pilot.pause()
         assert board.game.snapshot().columns[0].wip is None
         await pilot.press("left", "left")
-        assert board.focused is board.query_one("#lane-backlog")
+        assert board.focused is board.query_one("#lane-backlog")  # buttons took no focus
         await pilot.press("home")
         assert board.selected == next_top
         await pilot.press("c")

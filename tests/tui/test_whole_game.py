@@ -78,8 +78,13 @@ async def test_whole_game_to_the_horizon_then_replay(posim_home: Path) -> None:
         wsjf = simulate(game.scenario, strategy="wsjf", seed=game.seed, keep_records=False)
         row = next(o for o in debrief.outcomes if o.who == "wsjf")
         assert row.score == wsjf.score.total
-        terms = debrief.query_one("#terms", DataTable)
-        assert terms.row_count == len(shown.score.terms) + 1
+        terms = debrief.terms_table
+        assert terms is not None
+        assert list(terms.columns[0].cells) == [
+            *(t.name for t in shown.score.terms),
+            "total",
+        ]
+        assert list(terms.columns[3].cells)[:-1] == [t.explanation for t in shown.score.terms]
         assert debrief.query_one("#trust-changes", DataTable).row_count == len(shown.trust_changes)
         note = str(debrief.query_one("#career-note").render())
         assert note.startswith("Career: ")

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 
 from posim import saves
 from posim.engine import commands as cmd
@@ -28,7 +28,7 @@ from posim.tui.screens.dialogs import HelpScreen, MessageDialog, NumberDialog
 from posim.tui.screens.report import ReportRow, ReportScreen
 from posim.tui.widgets.cards import Card, CardList
 from posim.tui.widgets.charts import ChartsPanel
-from posim.tui.widgets.panels import ClockBar, DetailPanel, StakeholderPanel
+from posim.tui.widgets.panels import ActionButton, ClockBar, DetailPanel, StakeholderPanel
 
 if TYPE_CHECKING:
     from posim.engine.simulation import Snapshot
@@ -76,6 +76,8 @@ class BoardScreen(Screen[None]):
         self._debriefed = False
         self.last_save: Path | None = None
         """Where the player last saved."""
+        self.last_lane = "backlog"
+        """The lane that last had the focus (the WIP button acts on it)."""
         self.last_refusal: str | None = None
         """The engine's last refusal of a command (also shown as a notification)."""
 
@@ -97,16 +99,16 @@ class BoardScreen(Screen[None]):
                     with Vertical(id="side"):
                         yield CardList("inbox", "Inbox", id="inbox")
                         with Horizontal(id="inbox-buttons"):
-                            yield Button(
+                            yield ActionButton(
                                 "Accept", id="accept", action="screen.accept", compact=True
                             )
-                            yield Button(
+                            yield ActionButton(
                                 "Decline", id="decline", action="screen.decline", compact=True
                             )
-                            yield Button(
+                            yield ActionButton(
                                 "Answer", id="answer", action="screen.answer", compact=True
                             )
-                            yield Button(
+                            yield ActionButton(
                                 "Report", id="report", action="screen.report", compact=True
                             )
                     yield StakeholderPanel(id="stakeholders")
@@ -333,9 +335,11 @@ class BoardScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         """Focusing a lane selects its highlighted card."""
         lane = self.focused
-        if isinstance(lane, CardList) and lane.selected_item is not None:
-            self.selected = lane.selected_item
-            self.show_detail()
+        if isinstance(lane, CardList):
+            self.last_lane = lane.lane
+            if lane.selected_item is not None:
+                self.selected = lane.selected_item
+                self.show_detail()
 
     def lanes(self) -> list[CardList]:
         """Every lane left to right, then the inbox."""
@@ -424,8 +428,7 @@ class BoardScreen(Screen[None]):
 
     def action_set_wip(self) -> None:
         """Change the WIP limit of the focused lane (Ready or a work column)."""
-        focused = self.focused
-        lane = focused.lane if isinstance(focused, CardList) else None
+        lane = self.last_lane
         snapshot = self.game.snapshot()
         columns = {c.name: c.wip for c in snapshot.columns}
         if lane == "ready":

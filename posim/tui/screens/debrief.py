@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -100,6 +102,8 @@ class DebriefScreen(Screen[None]):
         super().__init__()
         self.game = game
         self.result = game.result()
+        self.terms_table: Table | None = None
+        """The score's breakdown as shown."""
         self.outcomes: list[Outcome] = [Outcome.of("you", self.result)]
         """Your outcome, then each strategy's as it finishes."""
 
@@ -116,14 +120,20 @@ class DebriefScreen(Screen[None]):
             if note:
                 yield Static(f"Career: {note}", id="career-note")
             yield Static("Score, term by term", classes="section")
-            terms = DataTable(id="terms", cursor_type="row", zebra_stripes=True)
-            terms.add_columns("term", "weight", "points", "how it went")
+            terms = Table(expand=True, box=box.SIMPLE_HEAD)
+            terms.add_column("term", no_wrap=True)
+            terms.add_column("weight", justify="right", no_wrap=True)
+            terms.add_column("points", justify="right", no_wrap=True)
+            terms.add_column("how it went", ratio=1)
             for term in score.terms:
                 terms.add_row(
                     term.name, f"{term.weight * 100:.0f} %", f"{term.points:.1f}", term.explanation
                 )
-            terms.add_row("total", "100 %", f"{score.total:.1f}", f"grade {score.grade}")
-            yield terms
+            terms.add_row(
+                "total", "100 %", f"{score.total:.1f}", f"grade {score.grade}", style="bold"
+            )
+            self.terms_table = terms
+            yield Static(terms, id="terms")
             yield Static(
                 "Same luck, other product owners (same scenario, same seed)", classes="section"
             )

@@ -126,12 +126,13 @@ class ChartsPanel(Grid, can_focus=True):
         plt.clear_data()
         plt.clear_figure()
         done_days, times = cycle_times(items)
+        marks = cycle_time_percentiles(times)
         if times:
             plt.scatter(done_days, times)
-            for q, value in cycle_time_percentiles(times).items():
-                plt.hline(value)
-                plt.text(f"{q}%", x=done_days[0], y=value)
-        plt.title("Cycle time (days) by day done; 50/85/95 %")
+            for value, colour in zip(marks.values(), ("green", "orange", "red"), strict=True):
+                plt.hline(value, colour)
+        lines = " · ".join(f"{q}%: {value:.1f}d" for q, value in marks.items())
+        plt.title(f"Cycle time by day done (lines {lines or 'after the first item'})")
         plot.refresh()
 
         plot = self.query_one("#chart-aging", PlotextPlot)

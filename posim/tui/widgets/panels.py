@@ -33,16 +33,22 @@ def trust_bar(trust: float, width: int = 10) -> Text:
     return text
 
 
+class ActionButton(Button, can_focus=False):
+    """A button that runs an action without taking the focus from the board's lanes."""
+
+
 class ClockBar(Horizontal):
     """Week and day, speed, auto-pause, and the clock's buttons."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="clock-text")
-        yield Button("Pause/run", id="clock-pause", action="screen.toggle_pause", compact=True)
-        yield Button("1×", id="clock-1", action="screen.speed(1)", compact=True)
-        yield Button("2×", id="clock-2", action="screen.speed(2)", compact=True)
-        yield Button("5×", id="clock-5", action="screen.speed(5)", compact=True)
-        yield Button("+1 day", id="clock-step", action="screen.step_day", compact=True)
+        yield ActionButton(
+            "Pause/run", id="clock-pause", action="screen.toggle_pause", compact=True
+        )
+        yield ActionButton("1×", id="clock-1", action="screen.speed(1)", compact=True)
+        yield ActionButton("2×", id="clock-2", action="screen.speed(2)", compact=True)
+        yield ActionButton("5×", id="clock-5", action="screen.speed(5)", compact=True)
+        yield ActionButton("+1 day", id="clock-step", action="screen.step_day", compact=True)
 
     def show(self, title: str, snapshot: Snapshot, speed: int, auto_pause: bool) -> None:
         """Render the clock line."""
@@ -70,11 +76,11 @@ class DetailPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Select a card to see its details.", id="detail-text")
         with Horizontal(id="detail-buttons"):
-            yield Button("▲", id="move-up", action="screen.move_up", compact=True)
-            yield Button("▼", id="move-down", action="screen.move_down", compact=True)
-            yield Button("Top", id="move-top", action="screen.move_top", compact=True)
-            yield Button("Commit", id="commit", action="screen.commit", compact=True)
-            yield Button("WIP", id="wip", action="screen.set_wip", compact=True)
+            yield ActionButton("▲", id="move-up", action="screen.move_up", compact=True)
+            yield ActionButton("▼", id="move-down", action="screen.move_down", compact=True)
+            yield ActionButton("Top", id="move-top", action="screen.move_top", compact=True)
+            yield ActionButton("Commit", id="commit", action="screen.commit", compact=True)
+            yield ActionButton("WIP", id="wip", action="screen.set_wip", compact=True)
 
     def show(
         self,
