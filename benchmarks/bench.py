@@ -67,6 +67,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "startup_help_s": ("<", 0.3),
     "startup_run_help_s": ("<", 0.3),
     "memory_ratio": ("<=", 1.5),
+    "memory_ratio_run": ("<=", 1.5),
 }
 """Target per check: comparison and bound (issue 7)."""
 
@@ -650,32 +651,68 @@ def bench_startup(sizes: Sizes) -> dict[str, Any]:
     }
 
 
-def bench_memory(sizes: Sizes, workdir: Path) -> dict[str, Any]:
-    """Peak RSS of ``posim run tutorial --runs N --jobs 1 --json`` for two sizes of N."""
-    path = workdir / "tutorial.json"
-    path.write_text(json.dumps(tutorial_document()), encoding="utf-8")
+def has_compare() -> bool:
+    """Whether this posim has ``posim compare``."""
+    try:
+        run_child([*posim_command(), "compare", "--help"])
+    except RuntimeError:
+        return False
+    return True
+
+
+def memory_pair(name: str, command: Sequence[str], sizes: Sizes) -> dict[str, Any]:
+    """Peak RSS of ``command --runs N`` for the two sizes of N."""
     small, large = sizes.memory_runs
-    figures = {}
-    for runs in (small, large):
-        child = run_child(
-            [*posim_command(), "run", str(path), "--runs", str(runs), "--jobs", "1", "--json"]
-        )
-        figures[runs] = child
+    figures = {runs: run_child([*command, "--runs", str(runs)]) for runs in (small, large)}
+
+    def side(runs: int) -> dict[str, Any]:
+        return {
+            "runs": runs,
+            "max_rss_mib": round(figures[runs].max_rss_kib / 1024, 1),
+            "seconds": round(figures[runs].seconds, 2),
+        }
+
     return {
-        "command": "posim run tutorial --runs N --jobs 1 --json",
-        "note": "posim compare is not measured: it does not exist yet",
-        "small": {
-            "runs": small,
-            "max_rss_mib": round(figures[small].max_rss_kib / 1024, 1),
-            "seconds": round(figures[small].seconds, 2),
-        },
-        "large": {
-            "runs": large,
-            "max_rss_mib": round(figures[large].max_rss_kib / 1024, 1),
-            "seconds": round(figures[large].seconds, 2),
-        },
+        "command": name,
+        "small": side(small),
+        "large": side(large),
         "ratio": round(figures[large].max_rss_kib / figures[small].max_rss_kib, 3),
     }
+
+
+def bench_memory(sizes: Sizes, workdir: Path) -> dict[str, Any]:
+    """Peak RSS of ``posim run`` and ``posim compare`` (when it exists) on the tutorial."""
+    path = workdir / "tutorial.json"
+    path.write_text(json.dumps(tutorial_document()), encoding="utf-8")
+    posim = posim_command()
+    report: dict[str, Any] = {
+        "run": memory_pair(
+            "posim run tutorial --jobs 1 --json --runs N",
+            [*posim, "run", str(path), "--jobs", "1", "--json"],
+            sizes,
+        )
+    }
+    if has_compare():
+        report["compare"] = memory_pair(
+            "posim compare tutorial --strategy fifo --strategy wsjf --executor serial --json "
+            "--runs N",
+            [
+                *posim,
+                "compare",
+                str(path),
+                "--strategy",
+                "fifo",
+                "--strategy",
+                "wsjf",
+                "--executor",
+                "serial",
+                "--json",
+            ],
+            sizes,
+        )
+    else:
+        report["compare_note"] = "this posim has no compare command: not measured"
+    return report
 
 
 def profile_flow(scenario: Any, top: int = 15) -> dict[str, Any]:
@@ -815,7 +852,9 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
         values["startup_help_s"] = report["startup"]["help_s"]
         values["startup_run_help_s"] = report["startup"]["run_help_s"]
     if "memory" in report:
-        values["memory_ratio"] = report["memory"]["ratio"]
+        memory = report["memory"]
+        values["memory_ratio"] = memory.get("compare", memory["run"])["ratio"]
+        values["memory_ratio_run"] = memory["run"]["ratio"]
     out = []
     for name, value in values.items():
         op, bound = TARGETS[name]
@@ -947,14 +986,17 @@ def format_report(report: dict[str, Any]) -> str:
                 f"rich={imp['rich']}, imports {imp['import_total_s']:.3f} s ({slow})"
             )
         lines.append("")
-    mem = report.get("memory")
-    if mem:
-        lines.append(
-            f"memory ({mem['command']}): {mem['small']['runs']} runs {mem['small']['max_rss_mib']} "
-            f"MiB, {mem['large']['runs']} runs {mem['large']['max_rss_mib']} MiB, "
-            f"ratio {mem['ratio']:.2f}"
-        )
-        lines.append("")
+    for key in ("run", "compare"):
+        mem = report.get("memory", {}).get(key)
+        if mem:
+            lines.append(
+                f"memory ({mem['command']}): {mem['small']['runs']} runs "
+                f"{mem['small']['max_rss_mib']} MiB, {mem['large']['runs']} runs "
+                f"{mem['large']['max_rss_mib']} MiB, ratio {mem['ratio']:.2f}"
+            )
+    if "compare_note" in report.get("memory", {}):
+        lines.append(f"memory: {report['memory']['compare_note']}")
+    lines.append("")
     if "checks" in report:
         lines.append(f"{'check':<26}{'value':>10}  {'target':<10}ok")
         for check in report["checks"]:
