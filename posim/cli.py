@@ -938,4 +938,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("posim: interrupted", file=sys.stderr)
         sys.exit(130)
+    if status == 130:  # Typer turned Ctrl-C into status 130
+        print("posim: interrupted", file=sys.stderr)
     sys.exit(status if isinstance(status, int) else 0)

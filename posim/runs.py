@@ -23,6 +23,7 @@ import csv
 import json
 import math
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,9 @@ SUMMARY_KEYS = ("mean", "ci95", "p50", "p85")
 
 TASKS_PER_JOB = 4
 """Tasks per worker process: enough to balance the load, few enough to keep overhead low."""
+
+MAX_CHUNK = 32
+"""Most replications in one task, so progress is smooth and Ctrl-C stops quickly."""
 
 Metrics = dict[str, float | None]
 """One run's metrics, keyed by :data:`posim.engine.METRIC_NAMES`, in that order."""
@@ -170,6 +174,11 @@ def _chunks(tasks: list[tuple[int, int]], size: int) -> list[list[tuple[int, int
     return [tasks[start : start + size] for start in range(0, len(tasks), size)]
 
 
+def _ignore_interrupts() -> None:
+    """Workers ignore Ctrl-C: the parent stops the pool and reports once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _pooled_batches(
     chunks: list[list[tuple[int, int]]],
     workers: int,
@@ -185,7 +194,9 @@ def _pooled_batches(
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_ignore_interrupts
+    ) as pool:
         pending: dict[Future[list[Replication]], int] = {
             pool.submit(_run_chunk, *args, chunk, keep_records): index
             for index, chunk in enumerate(chunks)
@@ -203,8 +214,11 @@ def _pooled_batches(
                 while next_index in finished:
                     yield finished.pop(next_index)
                     next_index += 1
-        except BaseException:
+        except BaseException:  # interrupted or failed: stop the workers now
+            processes = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
             raise
 
 
@@ -285,7 +299,7 @@ def run_replications(
     if workers <= 1:
         batches = _serial_batches(tasks, args, keep_records, progress)
     else:
-        size = max(1, math.ceil(runs / (workers * TASKS_PER_JOB)))
+        size = min(MAX_CHUNK, max(1, math.ceil(runs / (workers * TASKS_PER_JOB))))
         chunks = _chunks(tasks, size)
         batches = _pooled_batches(chunks, workers, args, keep_records, progress)
 

@@ -208,3 +208,26 @@ def test_run_writer_refuses_rows_outside_its_block(
     writer = RunWriter(tmp_path, noisy_scenario)
     with pytest.raises(RuntimeError, match="outside its with block"):
         writer.add(Replication(replication=0, seed=1, metrics={}))
+
+
+def test_an_interrupt_stops_the_workers_at_once(noisy_scenario: Scenario) -> None:
+    """Ctrl-C (here raised from the progress callback) ends the pool without running the rest."""
+    import multiprocessing
+    import time
+
+    calls = 0
+
+    def progress(steps: int) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_replications(noisy_scenario, runs=200_000, jobs=2, progress=progress)
+    assert time.monotonic() - started < 60  # 200,000 replications would take far longer
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []
