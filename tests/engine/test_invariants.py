@@ -31,7 +31,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posim.engine import ORDERINGS, CommandError, Simulation
+from posim.engine import ORDERINGS, CommandError, Simulation, simulate
 from posim.engine.commands import Accept, Answer, Commit, Decline, Reorder, SetWip
 from posim.scenario import Scenario
 
@@ -394,3 +394,31 @@ def test_checker_catches_an_idle_member(tiny_scenario: Scenario) -> None:
         assert "idles" in str(error)
     else:  # pragma: no cover - the point of the test
         raise AssertionError("an idle member went unnoticed")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    data=scenarios(), seed=st.integers(0, 2**32), steps=st.lists(st.floats(0.05, 3), max_size=40)
+)
+def test_a_human_game_replays_exactly(data: dict[str, Any], seed: int, steps: list[float]) -> None:
+    """Random clock advances and random decisions: ``(scenario, seed, commands)`` replays it."""
+    scenario = Scenario.model_validate(data)
+    sim = Simulation(scenario, seed=seed, strategy=None)
+    rng = random.Random(seed)
+    day = 0.0
+    for step in [*steps, scenario.horizon_days]:
+        day += step
+        sim.run_until(day)
+        for _ in range(rng.randint(0, 3)):
+            _human_move(sim, rng)
+    sim.run()
+    played = sim.result()
+    replayed = simulate(scenario, seed=seed, commands=sim.commands)
+    assert replayed.records == played.records
+    assert replayed.metrics == played.metrics
+    twice = simulate(scenario, strategy="wsjf", seed=seed)
+    assert twice.records == simulate(scenario, strategy="wsjf", seed=seed).records
