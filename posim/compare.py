@@ -1000,9 +1000,9 @@ def write_sweep(
     from posim.plots import sweep_plot
 
     shown_values = ["none" if value is None else value for value in result.parameter_values]
-    per_value = dict(zip(shown_values, result.summary, strict=True))
+    summaries = dict(zip(shown_values, result.summary, strict=True))
     written.append(
-        sweep_plot(result.parameter, shown_values, per_value, list(metrics), folder / "sweep.svg")
+        sweep_plot(result.parameter, shown_values, summaries, list(metrics), folder / "sweep.svg")
     )
     return written
 

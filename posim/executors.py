@@ -224,15 +224,15 @@ def _dask(
     progress: Callable[[int], None] | None,
 ) -> Iterator[Outcome]:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        dask: Any = importlib.import_module("distributed")  # untyped: keep it Any
     except ImportError:
         raise ExecutorError(DASK_HINT) from None
 
-    cluster = None
-    client = None
+    cluster: Any = None
+    client: Any = None
     try:
         if scheduler is None:
-            cluster = LocalCluster(
+            cluster = dask.LocalCluster(
                 host="127.0.0.1",
                 n_workers=workers,
                 threads_per_worker=1,
@@ -240,10 +240,10 @@ def _dask(
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-            client = Client(cluster)
+            client = dask.Client(cluster)
         else:
             try:
-                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+                client = dask.Client(scheduler, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as error:
                 raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({error})") from None
             check_worker_versions(client.run(_posim_version, on_error="return"), _posim_version())
@@ -251,7 +251,7 @@ def _dask(
             client.submit(_run_batch, index, function, batch, pure=False)
             for index, batch in enumerate(batches)
         ]
-        finished = (result for _, result in as_completed(futures, with_results=True))
+        finished = (result for _, result in dask.as_completed(futures, with_results=True))
         yield from _in_order(finished, progress)
     finally:
         if client is not None:
