@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from posim.engine import simulate
+from posim.engine import Simulation, simulate
 from posim.scenario import Scenario
 
 Trace = list[tuple[float, str, int | None, str | None, str | None]]
@@ -296,3 +296,30 @@ def test_a_newcomer_ramps_up_from_half_to_full_speed(
     ]
     assert trace[-1][1] == "done"
     assert trace[-1][0] == pytest.approx(done_day, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_blocker_strikes_at_its_drawn_point_and_lasts_its_drawn_days(seed: int) -> None:
+    """One item of 4 days, a blocker for sure: work stops after ``blocker_at`` of it."""
+    scenario = _one_column(
+        backlog=[{"title": "A", "effort": {"dev": 4}}],
+        slippage={"blocker_rate": 1.0, "blocker_days": {"dist": "uniform", "low": 1, "high": 3}},
+    )
+    sim = Simulation(scenario, seed=seed, strategy="fifo")
+    luck = sim.items[0].luck
+    assert 0 <= luck.blocker_at <= 1 and 1 <= luck.blocker_days <= 3
+    sim.run()
+    strike = 4 * luck.blocker_at
+    flow = [(t, kind) for t, kind, *_ in _flow(sim.records) if kind not in ("arrived", "committed")]
+    assert flow == [
+        (0, "entered"),
+        (0, "started"),
+        (pytest.approx(strike), "blocked"),
+        (pytest.approx(strike + luck.blocker_days), "unblocked"),
+        (pytest.approx(strike + luck.blocker_days), "started"),
+        (pytest.approx(4 + luck.blocker_days), "finished"),
+        (pytest.approx(4 + luck.blocker_days), "done"),
+    ]
+    metrics = sim.result().metrics
+    assert metrics["blocked_days"] == pytest.approx(luck.blocker_days)
+    assert metrics["flow_efficiency"] == pytest.approx(4 / (4 + luck.blocker_days))
