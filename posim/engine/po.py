@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from posim.engine.simulation import Simulation
 
 THROUGHPUT_WINDOW_DAYS = 60
-"""Days of throughput history an honest forecast samples from (shorter windows under-cover:
+"""Most days of throughput history an honest forecast samples from, counted back from
+today but never before the first delivery (shorter windows under-cover:
 the bootstrap ignores the uncertainty of the mean rate)."""
 FORECAST_TRIALS = 200
 """Monte Carlo trials of a strategy's honest forecast at each review."""
@@ -352,8 +353,14 @@ class ProductOwnerPolicy:
             ahead = len(sim.backlog) + len(sim.ready) + sum(sim.counts)
         else:
             ahead, _ = self.items_ahead(name)
-        history = fc.throughput_history([i.done for i in sim.done_items if i.done is not None],
-                                        sim.now, THROUGHPUT_WINDOW_DAYS)
+        done_days = [i.done for i in sim.done_items if i.done is not None]
+        window = THROUGHPUT_WINDOW_DAYS
+        if done_days:
+            # Sample only since the first delivery: the days the board spent
+            # filling up are not the flow's throughput (they would make every
+            # early forecast far too pessimistic).
+            window = max(0, min(window, math.floor(sim.now) - math.floor(done_days[0])))
+        history = fc.throughput_history(done_days, sim.now, window)
         rng = sim.streams.get("forecast", name or "")
         return fc.when_done(history, ahead, rng, trials=trials, start_day=math.floor(sim.now))
 
