@@ -4,8 +4,11 @@
 and a root seed.  Team members are long-lived SimPy processes that pull work
 (the Kanban shape): a free member takes the highest-ranked item it can work on
 whose next column has room, expedite items first (they may exceed a limit by
-one).  Pull queues are heaps keyed once per item, so a pull costs
-O(columns x log items), never a re-sort of the backlog.
+one).  A defect found in the last activity sends the item back upstream at
+once, whatever the limit there (waiting for room could deadlock a full board).
+A newcomer's speed rises linearly from half to full over the ramp-up.  Pull
+queues are heaps keyed once per item, so a pull costs O(columns x log items),
+never a re-sort of the backlog.
 
 Every product-owner decision is a command applied through :meth:`Simulation.apply`;
 a strategy (or a person, through the game) issues them at decision points.
