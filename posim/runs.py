@@ -8,9 +8,10 @@ numbers) and whatever ``runs`` is.  (:func:`posim.simulate` with ``seed=s``
 uses ``s`` itself; ``posim run --seed s`` reports the derived seed of each
 replication.)
 
-With ``jobs > 1`` replications run in a process pool (``spawn`` context), a
-few per task; results are keyed by replication and reduced in replication
-order, so the output is identical for any number of jobs.
+With ``jobs > 1`` replications run in a process pool (``spawn`` context,
+through :func:`posim.executors.run_ordered`), several per task; results come
+back in replication order and are reduced in that order, so the output is
+identical for any number of jobs.  Ctrl-C stops the workers at once.
 
 :class:`RunWriter` writes a run's files (``runs.csv``, ``items.csv``,
 ``events.jsonl``, ``run.json``) while the replications arrive, so records
@@ -22,10 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +33,7 @@ from posim import stats
 from posim.engine import METRIC_NAMES, item_fields, simulate
 from posim.engine.randomness import replication_seed
 from posim.engine.strategies import StrategySpec, parse_spec, resolve_ordering
+from posim.executors import run_ordered, worker_count
 
 if TYPE_CHECKING:
     from posim.engine.records import Record
@@ -45,12 +44,6 @@ MAX_RUNS = 1_000_000
 
 SUMMARY_KEYS = ("mean", "ci95", "p50", "p85")
 """Keys of each metric's summary in the JSON document (DESIGN section 6)."""
-
-TASKS_PER_JOB = 4
-"""Tasks per worker process: enough to balance the load, few enough to keep overhead low."""
-
-MAX_CHUNK = 32
-"""Most replications in one task, so progress is smooth and Ctrl-C stops quickly."""
 
 Metrics = dict[str, float | None]
 """One run's metrics, keyed by :data:`posim.engine.METRIC_NAMES`, in that order."""
@@ -141,99 +134,34 @@ def dumps_json(document: Any) -> str:
     return json.dumps(_finite_or_none(document), indent=2, allow_nan=False) + "\n"
 
 
-def _run_chunk(
-    scenario: Scenario,
-    strategy: str,
-    reporting: str,
-    tasks: Sequence[tuple[int, int]],
-    keep_records: bool,
-) -> list[Replication]:
-    """Run the ``(replication, seed)`` pairs of one task (in a worker or in-process)."""
-    done = []
-    for replication, seed in tasks:
-        result = simulate(
-            scenario,
-            strategy=strategy,
-            reporting=reporting,
-            seed=seed,
-            keep_records=keep_records,
-        )
-        done.append(
-            Replication(
-                replication=replication,
-                seed=seed,
-                metrics=dict(result.metrics),
-                items=list(result.items) if keep_records else [],
-                records=list(result.records) if keep_records else [],
-            )
-        )
-    return done
+@dataclass(frozen=True)
+class _Unit:
+    """One replication to run (picklable: it travels to worker processes)."""
+
+    scenario: Scenario
+    ordering: str
+    reporting: str
+    replication: int
+    seed: int
+    keep_records: bool
 
 
-def _chunks(tasks: list[tuple[int, int]], size: int) -> list[list[tuple[int, int]]]:
-    return [tasks[start : start + size] for start in range(0, len(tasks), size)]
-
-
-def _ignore_interrupts() -> None:
-    """Workers ignore Ctrl-C: the parent stops the pool and reports once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _pooled_batches(
-    chunks: list[list[tuple[int, int]]],
-    workers: int,
-    args: tuple[Scenario, str, str],
-    keep_records: bool,
-    progress: Callable[[int], None] | None,
-) -> Iterator[list[Replication]]:
-    """Run chunks in a ``spawn`` process pool; yield them in order.
-
-    Each chunk is yielded as soon as it and every chunk before it are done;
-    ``progress`` hears about each chunk the moment it finishes.
-    """
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_ignore_interrupts
-    ) as pool:
-        pending: dict[Future[list[Replication]], int] = {
-            pool.submit(_run_chunk, *args, chunk, keep_records): index
-            for index, chunk in enumerate(chunks)
-        }
-        finished: dict[int, list[Replication]] = {}
-        next_index = 0
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    finished[index] = future.result()
-                    if progress is not None:
-                        progress(len(finished[index]))
-                while next_index in finished:
-                    yield finished.pop(next_index)
-                    next_index += 1
-        except BaseException:  # interrupted or failed: stop the workers now
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
-            raise
-
-
-def _serial_batches(
-    tasks: list[tuple[int, int]],
-    args: tuple[Scenario, str, str],
-    keep_records: bool,
-    progress: Callable[[int], None] | None,
-) -> Iterator[list[Replication]]:
-    """Run replications one by one in this process."""
-    for task in tasks:
-        batch = _run_chunk(*args, [task], keep_records)
-        if progress is not None:
-            progress(1)
-        yield batch
+def _simulate_unit(unit: _Unit) -> Replication:
+    """Run one replication (in a worker or in this process)."""
+    result = simulate(
+        unit.scenario,
+        strategy=unit.ordering,
+        reporting=unit.reporting,
+        seed=unit.seed,
+        keep_records=unit.keep_records,
+    )
+    return Replication(
+        replication=unit.replication,
+        seed=unit.seed,
+        metrics=dict(result.metrics),
+        items=list(result.items) if unit.keep_records else [],
+        records=list(result.records) if unit.keep_records else [],
+    )
 
 
 def check_run_options(
@@ -292,24 +220,24 @@ def run_replications(
     """
     spec = check_run_options(strategy, reporting, runs, jobs)
     root = scenario.seed if seed is None else seed
-    tasks = [(r, replication_seed(root, r)) for r in range(runs)]
-    workers = min(jobs if jobs > 0 else (os.cpu_count() or 1), runs)
-    args: tuple[Scenario, str, str] = (scenario, spec.ordering, spec.reporting)
-
-    if workers <= 1:
-        batches = _serial_batches(tasks, args, keep_records, progress)
-    else:
-        size = min(MAX_CHUNK, max(1, math.ceil(runs / (workers * TASKS_PER_JOB))))
-        chunks = _chunks(tasks, size)
-        batches = _pooled_batches(chunks, workers, args, keep_records, progress)
-
+    units = [
+        _Unit(scenario, spec.ordering, spec.reporting, r, replication_seed(root, r), keep_records)
+        for r in range(runs)
+    ]
+    workers = min(worker_count(jobs), runs)
+    outcomes = run_ordered(
+        _simulate_unit,
+        units,
+        executor="serial" if workers <= 1 else "process",
+        jobs=workers,
+        progress=progress,
+    )
     collected: list[Replication] = []
-    for batch in batches:
-        for replication in batch:
-            if on_replication is not None:
-                on_replication(replication)
-                replication = replace(replication, items=[], records=[])
-            collected.append(replication)
+    for replication in outcomes:
+        if on_replication is not None:
+            on_replication(replication)
+            replication = replace(replication, items=[], records=[])
+        collected.append(replication)
 
     summary = {name: summarise([r.metrics.get(name) for r in collected]) for name in METRIC_NAMES}
     return RunResult(

@@ -32,7 +32,8 @@ def test_headless_api_loads_neither_textual_nor_rich() -> None:
         "    getattr(posim, name)\n"
         "scenario = posim.load_scenario('tutorial')\n"
         "posim.simulate(scenario, strategy='wsjf', seed=1)\n"
-        "posim.run_replications(scenario, 'fifo', runs=2)"
+        "posim.run_replications(scenario, 'fifo', runs=2)\n"
+        "posim.compare(scenario, ['fifo', 'wsjf'], runs=2, jobs=1)"
     )
     assert "posim.engine" in modules and "posim.runs" in modules  # the code did run
     assert not {name for name in modules if name.split(".")[0] in {"textual", "rich"}}
@@ -61,6 +62,10 @@ def test_public_names_resolve() -> None:
     assert posim.Result is Result
     assert posim.load_scenario is load_scenario
     assert posim.Scenario is Scenario
+    from posim.compare import Comparison
+
+    assert posim.Comparison is Comparison
+    assert isinstance(posim.compare(posim.load_scenario("tutorial"), ["fifo"], runs=1), Comparison)
     assert isinstance(posim.__version__, str) and posim.__version__ != "0+unknown"
 
 
