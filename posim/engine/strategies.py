@@ -170,7 +170,7 @@ def resolve_ordering(name: str) -> Ordering:
             f"strategy {name!r}: {class_name} has no method priority(item, now) -> sort key"
         )
     if not isinstance(getattr(instance, "name", None), str):
-        try:
+        try:  # noqa: SIM105 - a read-only name keeps its own value
             instance.name = name
         except AttributeError:
             pass
