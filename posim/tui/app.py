@@ -11,6 +11,7 @@ import importlib.util
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -171,7 +172,7 @@ class PosimApp(App[None]):
         """Show the help."""
         self.push_screen(HelpScreen())
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette: the built-in commands plus every action of the screen."""
         yield from super().get_system_commands(screen)
         for binding in getattr(screen, "BINDINGS", []):

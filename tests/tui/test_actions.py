@@ -189,7 +189,9 @@ async def test_status_report_at_a_review() -> None:
         assert sales.open_items == 0 and sales.assumptions == "Nothing remains to be done."
         assert support.open_items == 1
         assert support.percentiles[50] <= support.percentiles[85] <= support.percentiles[95]
-        assert support.assumptions.startswith("Based on 6 items finished in the last 11 days")
+        forecast = board.game.sim.forecast("Support")
+        assert support.assumptions == forecast.assumptions.text
+        assert support.assumptions.startswith("Based on ")
         assert support.suggested_day == round(support.percentiles[85], 1)
         helper = str(modal.query(".forecast-helper").last().render())
         assert f"85 %: d{support.percentiles[85]:.0f}" in helper

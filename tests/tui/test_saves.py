@@ -192,6 +192,14 @@ def test_cli_replay_errors_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip().endswith("missing.json: cannot read: No such file or directory")
+    done = subprocess.run(
+        [sys.executable, "-m", "posim", "play", str(tmp_path / "nowhere.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "nowhere.yaml: cannot read" in done.stderr
 
 
 def test_saves_module_loads_no_textual() -> None:

@@ -21,6 +21,7 @@ from posim.tui.app import build_app
 from posim.tui.screens.debrief import DebriefScreen
 from posim.tui.screens.dialogs import NumberDialog
 from posim.tui.screens.report import ReportScreen
+from posim.tui.screens.title import TitleScreen
 
 from .conftest import board_of
 
@@ -88,6 +89,16 @@ async def test_whole_game_to_the_horizon_then_replay(posim_home: Path) -> None:
         assert debrief.query_one("#trust-changes", DataTable).row_count == len(shown.trust_changes)
         note = str(debrief.query_one("#career-note").render())
         assert note.startswith("Career: ")
+        await pilot.press("b")  # back to the final board, then on to a new game
+        await pilot.pause()
+        assert app.screen is board
+        await pilot.press("full_stop", "c")  # the game is over: nothing moves
+        assert game.now == 40.0 and board.last_refusal in (None, "the game is over")
+        board.show_debrief()  # once only
+        assert app.screen is board
+        app.new_game()
+        await pilot.pause()
+        assert isinstance(app.screen, TitleScreen) and app.game is None
         await pilot.press("ctrl+q")
     assert app.return_code == 0
     profile = career.load_profile()

@@ -443,7 +443,7 @@ class BoardScreen(Screen[None]):
         def answer(limit: int | None) -> None:
             if limit is None:
                 return
-            value = None if limit == NumberDialog.BLANK else limit
+            value = None if limit == NumberDialog.BLANK_ANSWER else limit
             text = "no limit" if value is None else str(value)
             self.command(cmd.SetWip(column, value), f"WIP limit of {column}: {text}")
 
@@ -480,7 +480,7 @@ class BoardScreen(Screen[None]):
         def answer(rank: int | None) -> None:
             if rank is None:
                 return
-            where = None if rank == NumberDialog.BLANK else rank - 1
+            where = None if rank == NumberDialog.BLANK_ANSWER else rank - 1
             place = "the bottom" if where is None else f"rank {rank}"
             self.command(cmd.Accept(item, where), f"#{item} accepted at {place}")
 

@@ -137,7 +137,7 @@ class DebriefScreen(Screen[None]):
             yield Static(
                 "Same luck, other product owners (same scenario, same seed)", classes="section"
             )
-            others = DataTable(id="others", cursor_type="row", zebra_stripes=True)
+            others: DataTable[str] = DataTable(id="others", cursor_type="row", zebra_stripes=True)
             others.add_columns(
                 "product owner", "score", "grade", "net value", "items done", "trust"
             )
@@ -151,7 +151,9 @@ class DebriefScreen(Screen[None]):
                 with Horizontal(classes="trust-row"):
                     yield Label(f"{name} {values[-1] if values else 0:.0f}", classes="trust-name")
                     yield Sparkline(values, summary_function=min, classes="trust-spark")
-            changes = DataTable(id="trust-changes", cursor_type="row", zebra_stripes=True)
+            changes: DataTable[str | Text] = DataTable(
+                id="trust-changes", cursor_type="row", zebra_stripes=True
+            )
             changes.add_columns("day", "stakeholder", "change", "cause", "why")
             for day, change in result.trust_changes:
                 changes.add_row(

@@ -18,11 +18,11 @@ from textual.widgets import Button, Input, Label, Markdown, Static
 class NumberDialog(ModalScreen[int | None]):
     """Ask for a whole number ≥ ``minimum``.
 
-    Dismisses with the number, :attr:`BLANK` for a blank answer (when
+    Dismisses with the number, :attr:`BLANK_ANSWER` for a blank answer (when
     ``blank_allowed``), or None when cancelled.
     """
 
-    BLANK = -1
+    BLANK_ANSWER = -1
     """Result for a blank answer (e.g. "no WIP limit", "bottom of the backlog")."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -63,7 +63,7 @@ class NumberDialog(ModalScreen[int | None]):
         """Dismiss with the number (or :data:`BLANK`), or say what is wrong."""
         text = self.query_one("#number", Input).value.strip()
         if not text and self.blank_allowed:
-            self.dismiss(self.BLANK)
+            self.dismiss(self.BLANK_ANSWER)
             return
         try:
             number = int(text)
