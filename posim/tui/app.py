@@ -25,6 +25,8 @@ from posim.tui.screens.dialogs import HelpScreen
 from posim.tui.screens.title import (
     CareerRow,
     CareerScreen,
+    LoadScreen,
+    SaveInfo,
     ScenarioInfo,
     ScenarioPicker,
     TitleScreen,
@@ -103,12 +105,9 @@ class PosimApp(App[None]):
         elif event.choice == "new":
             self.push_screen(ScenarioPicker(self.scenario_infos()), self.picked)
         elif event.choice == "continue":
-            try:
-                game = Game.load(saves.autosave_path(), autosave_to=self.autosave_path())
-            except saves.SaveError as error:
-                self.notify(str(error), title="Cannot continue", severity="error")
-                return
-            self.start(game)
+            self.load(str(saves.autosave_path()))
+        elif event.choice == "load":
+            self.push_screen(LoadScreen(self.save_infos(), str(saves.saves_dir())), self.load)
         elif event.choice == "career":
             self.open_career()
         elif event.choice == "quit":
@@ -139,6 +138,33 @@ class PosimApp(App[None]):
                 self.start_new(name, career=True)
 
         self.push_screen(CareerScreen(rows, career.current_level(profile), profile.notice), chosen)
+
+    @staticmethod
+    def save_infos() -> list[SaveInfo]:
+        """The saves folder's files, newest first, each with its scenario and day."""
+        folder = saves.saves_dir()
+        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        infos = []
+        for path in files:
+            try:
+                save = saves.read_save(path)
+            except saves.SaveError as error:
+                infos.append(SaveInfo(str(path), str(error), False))
+                continue
+            label = f"{path.name} · {save.scenario_name} · day {save.day:.1f}"
+            infos.append(SaveInfo(str(path), label, True))
+        return infos
+
+    def load(self, path: str | None) -> None:
+        """Continue the saved game at ``path`` (errors are notified)."""
+        if not path:
+            return
+        try:
+            game = Game.load(path, autosave_to=self.autosave_path())
+        except saves.SaveError as error:
+            self.notify(str(error), title="Cannot load", severity="error")
+            return
+        self.start(game)
 
     def picked(self, name: str | None) -> None:
         """Start the scenario picked in the picker."""

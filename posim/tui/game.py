@@ -95,6 +95,8 @@ class Game:
         self._seen_questions = {item.id for item in self.sim.questions}
         self._seen_reviews = dict(self.sim.po.reviews_due)
         self._snapshot: Snapshot | None = None
+        self._records_by_item: dict[int, list[Any]] = {}
+        self._records_indexed = 0
 
     # -- loading -------------------------------------------------------
 
@@ -146,24 +148,33 @@ class Game:
             return self.sim.view(self.sim.items[item_id - 1])
         return None
 
+    def _item_records(self, item_id: int) -> list[Any]:
+        """An item's records, from an index kept up to date incrementally."""
+        records = self.sim.records
+        index = self._records_by_item
+        for record in records[self._records_indexed :]:
+            if record.item is not None:
+                index.setdefault(record.item, []).append(record)
+        self._records_indexed = len(records)
+        return index.get(item_id, [])
+
     def question_since(self, item_id: int) -> float:
         """The day an item's open question was asked (now if unknown)."""
-        for record in reversed(self.sim.records):
-            if record.item == item_id and record.kind == "blocked" and record.detail == "question":
-                return record.time
+        for record in reversed(self._item_records(item_id)):
+            if record.kind == "blocked" and record.detail == "question":
+                return float(record.time)
         return self.now
 
     def history(self, item_id: int) -> list[tuple[float, str, str]]:
         """An item's records as ``(day, kind, detail)``."""
         rows = []
-        for record in self.sim.records:
-            if record.item == item_id:
-                where = record.column or ""
-                who = f" by {record.member}" if record.member else ""
-                text = f"{where}{who}".strip()
-                if record.detail:
-                    text = f"{text} ({record.detail})" if text else record.detail
-                rows.append((record.time, record.kind, text))
+        for record in self._item_records(item_id):
+            where = record.column or ""
+            who = f" by {record.member}" if record.member else ""
+            text = f"{where}{who}".strip()
+            if record.detail:
+                text = f"{text} ({record.detail})" if text else record.detail
+            rows.append((record.time, record.kind, text))
         return rows
 
     # -- the clock -----------------------------------------------------

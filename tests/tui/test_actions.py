@@ -299,6 +299,19 @@ async def test_save_and_load(posim_home: Path) -> None:
         assert [[i.id for i in c.items] for c in again.columns] == [
             [i.id for i in c.items] for c in kept.columns
         ]
+    # And from the title screen: Load a saved game… lists it.
+    title = PosimApp()
+    async with title.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")  # Load a saved game…
+        await pilot.pause()
+        listing = title.screen.query_one("#save-list")
+        assert str(listing.get_option_at_index(0).prompt) == (
+            "tutorial-day002.json · tutorial · day 2.0"
+        )
+        await pilot.press("enter")
+        await pilot.pause()
+        assert board_of(title).game.sim.commands == kept_commands
 
 
 async def test_help_and_command_palette_entries() -> None:
@@ -396,7 +409,7 @@ async def test_title_screen_new_game_continue_and_quit(posim_home: Path) -> None
     app = PosimApp()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("down", "down", "down", "enter")  # Career
+        await pilot.press("down", "down", "down", "down", "enter")  # Career
         await pilot.pause()
         listing = app.screen.query_one("#career-list")
         assert listing.highlighted_option.id == "tutorial"  # the first open scenario

@@ -41,7 +41,7 @@ class TitleScreen(Screen[None]):
     BINDINGS = [Binding("question_mark", "app.help", "Help")]
 
     class Chosen(Message):
-        """The player chose a menu entry (``tutorial``, ``new``, ``continue``, ``career``, ``quit``)."""
+        """The player chose a menu entry (``tutorial``, ``new``, ``continue``, ``load``, ``career``, ``quit``)."""
 
         def __init__(self, choice: str) -> None:
             super().__init__()
@@ -68,6 +68,7 @@ class TitleScreen(Screen[None]):
                 Option("Play the tutorial", id="tutorial"),
                 Option("New game: pick a scenario…", id="new"),
                 Option(keep, id="continue", disabled=self.autosave_day is None),
+                Option("Load a saved game…", id="load"),
                 Option(career, id="career", disabled=not self.career),
                 Option("Quit", id="quit"),
                 id="menu",
@@ -193,6 +194,56 @@ class CareerScreen(ModalScreen[str | None]):
     def selected(self, event: OptionList.OptionSelected) -> None:
         """Dismiss with the scenario's name."""
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Back to the title screen."""
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class SaveInfo:
+    """A save file as the load screen lists it."""
+
+    path: str
+    label: str
+    """E.g. ``tutorial-day012.json · tutorial · day 12.0``; the problem for a bad file."""
+    readable: bool
+
+
+class LoadScreen(ModalScreen[str | None]):
+    """Pick a saved game to continue."""
+
+    BINDINGS = [Binding("escape", "cancel", "Back")]
+
+    def __init__(self, saves: list[SaveInfo], folder: str) -> None:
+        super().__init__()
+        self.saves = saves
+        self.folder = folder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="load"):
+            yield Label("Load a saved game", classes="dialog-title")
+            if self.saves:
+                yield OptionList(
+                    *(
+                        Option(info.label, id=f"save-{index}", disabled=not info.readable)
+                        for index, info in enumerate(self.saves)
+                    ),
+                    id="save-list",
+                )
+            else:
+                yield Static(f"No saves yet in {self.folder} (press s during a game).")
+
+    def on_mount(self) -> None:
+        """Focus the list."""
+        for listing in self.query("#save-list").results(OptionList):
+            listing.focus()
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        """Dismiss with the save's path."""
+        index = int((event.option.id or "save-0").rsplit("-", 1)[1])
+        self.dismiss(self.saves[index].path)
 
     def action_cancel(self) -> None:
         """Back to the title screen."""
