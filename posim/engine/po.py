@@ -18,6 +18,7 @@ cause and explanation.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from typing import TYPE_CHECKING, Any
@@ -353,14 +354,15 @@ class ProductOwnerPolicy:
             ahead = len(sim.backlog) + len(sim.ready) + sum(sim.counts)
         else:
             ahead, _ = self.items_ahead(name)
-        done_days = [i.done for i in sim.done_items if i.done is not None]
+        done_days = sim.done_days
         window = THROUGHPUT_WINDOW_DAYS
         if done_days:
             # Sample only since the first delivery: the days the board spent
             # filling up are not the flow's throughput (they would make every
             # early forecast far too pessimistic).
             window = max(0, min(window, math.floor(sim.now) - math.floor(done_days[0])))
-        history = fc.throughput_history(done_days, sim.now, window)
+        recent = done_days[bisect.bisect_left(done_days, math.floor(sim.now) - window):]
+        history = fc.throughput_history(recent, sim.now, window)
         rng = sim.streams.get("forecast", name or "")
         return fc.when_done(history, ahead, rng, trials=trials, start_day=math.floor(sim.now))
 

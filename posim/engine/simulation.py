@@ -17,6 +17,7 @@ a strategy (or a person, through the game) issues them at decision points.
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import math
 from collections.abc import Callable, Generator, Iterable
@@ -33,6 +34,9 @@ from posim.engine.randomness import Streams
 from posim.engine.records import Record
 from posim.scenario import BacklogItem, GeneratedItems, Member, Scenario, Template
 
+GC_THRESHOLD = 20_000
+"""Generation-0 garbage-collection threshold while the clock runs (Python's default: 700)."""
+
 HOURS_PER_DAY = 8.0
 """Working hours in a simulated day."""
 
@@ -45,6 +49,7 @@ class MemberState:
         "chunk_start",
         "columns",
         "efficiency",
+        "gone",
         "index",
         "item",
         "joined",
@@ -52,7 +57,6 @@ class MemberState:
         "present",
         "process",
         "ramp_days",
-        "gone",
         "waiting",
         "wake",
     )
@@ -242,6 +246,11 @@ class Simulation:
         self._commit_seq = 0
         self._dispatching = False
         self._dispatch_again = False
+        self.waiting_members = 0
+        """How many members wait for work (present or not)."""
+        self._open: dict[str, dict[int, Item]] = {}
+        self.done_days: list[float] = []
+        """Days items reached Done, in order."""
         self._slip = scenario.slippage
         self.defect_rate = self._slip.defect_rate
         """Current chance that the last activity finds a defect (effects change it)."""
@@ -250,6 +259,7 @@ class Simulation:
         self.speed = [1.0] * len(scenario.workflow)
         """Multiplier of everyone's efficiency per column (effects change it)."""
         self._effects: dict[int, Any] = {}
+        self._luck_streams: dict[str, tuple[Any, Any, Any]] = {}
         effects = [t.effect for t in scenario.templates.values() if t.effect is not None] + [
             b.effect for b in scenario.backlog
             if isinstance(b, BacklogItem) and b.effect is not None
@@ -331,16 +341,24 @@ class Simulation:
     def _draw_luck(self, source: str, estimate: tuple[float, ...]) -> Luck:
         """Draw everything random about an item from its source's streams."""
         slip = self._slip
-        rng = self.streams.get("slippage", source)
+        streams = self._luck_streams.get(source)
+        if streams is None:
+            streams = (self.streams.get("slippage", source), self.streams.get("blockers", source),
+                       self.streams.get("tiebreak", source))
+            self._luck_streams[source] = streams
+        rng, blockers, tiebreaks = streams
         sigma = slip.effort_sigma
         factor_iceberg = 1.0
         if slip.iceberg_rate > 0 and rng.random() < slip.iceberg_rate:
             factor_iceberg = slip.iceberg_factor
-        actual = tuple(
-            (e * (rng.lognormvariate(0.0, sigma) if sigma > 0 else 1.0) * factor_iceberg)
-            if e > 0 else 0.0
-            for e in estimate
-        )
+        if sigma > 0 or factor_iceberg != 1.0:
+            actual = tuple(
+                (e * (rng.lognormvariate(0.0, sigma) if sigma > 0 else 1.0) * factor_iceberg)
+                if e > 0 else 0.0
+                for e in estimate
+            )
+        else:
+            actual = estimate
         route = [i for i, e in enumerate(actual) if e > 0]
         defect_draw = rng.random() if self._draw_defects else 1.0
         question = slip.question_rate > 0 and rng.random() < slip.question_rate
@@ -348,7 +366,6 @@ class Simulation:
         if slip.scope_rate > 0 and rng.random() < slip.scope_rate and route:
             scope_column = route[int(rng.random() * len(route))]
             scope_extra = actual[scope_column] * self._scope_fraction(rng)
-        blockers = self.streams.get("blockers", source)
         blocker_draw = 1.0
         blocker_column, blocker_at, blocker_days = -1, 0.0, 0.0
         if route and self._draw_blockers:
@@ -356,7 +373,7 @@ class Simulation:
             blocker_column = route[int(blockers.random() * len(route))]
             blocker_at = blockers.random()
             blocker_days = self._blocker_days(blockers)
-        tiebreak = self.streams.get("tiebreak", source).random()
+        tiebreak = tiebreaks.random()
         return Luck(actual, defect_draw, blocker_draw, blocker_column, blocker_at, blocker_days,
                     question, scope_column, scope_extra, tiebreak)
 
@@ -446,6 +463,8 @@ class Simulation:
     def _to_backlog(self, item: Item, rank: int | None) -> None:
         """Put an item in the backlog: at ``rank``, or where the strategy ranks it."""
         item.state = "backlog"
+        if item.requester is not None:
+            self._open.setdefault(item.requester, {})[item.id] = item
         key = self.po.priority(item)
         if rank is None and key is not None:
             position = bisect.bisect_right(self._backlog_keys, key)
@@ -471,12 +490,13 @@ class Simulation:
         key = self._remove_from_backlog(item)
         self._commit_seq += 1
         item.state = "ready"
-        item.committed = self.now
+        item.committed = self.env.now
         item.commit_seq = self._commit_seq
         rank = self.po.pull_rank(item, key)
         item.pull_key = (CLASS_RANK.get(item.cls, 1), rank, item.id)
         self.ready[item.id] = item
-        self.record("committed", item.id, "ready")
+        if self.keep_records:
+            self.record("committed", item.id, "ready")
         first = item.next_column()
         if first < 0:  # nothing to do: straight to Done
             del self.ready[item.id]
@@ -657,28 +677,31 @@ class Simulation:
         """A member's life: wait for work, work, repeat."""
         env = self.env
         while not state.gone:
-            state.wake = env.event()
-            found = self._pick(state) if state.present else None
-            if found is not None:
-                state.item = found
-                found.worker = state.name
-                state.wake.succeed(found)
+            item = self._pick(state) if state.present else None
+            if item is not None:
+                # Work found at once: no wake-up event needed.
+                state.item = item
+                item.worker = state.name
             else:
+                state.wake = env.event()
                 state.waiting = True
-            try:
-                item: Item = yield state.wake
-            except simpy.Interrupt:
-                # Taken away after work was assigned but before it began.
-                state.waiting = False
+                self.waiting_members += 1
+                try:
+                    item = yield state.wake
+                except simpy.Interrupt:
+                    # Taken away after work was assigned but before it began.
+                    if state.waiting:
+                        state.waiting = False
+                        self.waiting_members -= 1
+                    state.wake = None
+                    if state.item is not None:
+                        assigned, state.item = state.item, None
+                        assigned.worker = None
+                        self._queue(self.resume[assigned.column], assigned)
+                        self._dispatch()
+                    continue
                 state.wake = None
-                if state.item is not None:
-                    assigned, state.item = state.item, None
-                    assigned.worker = None
-                    self._queue(self.resume[assigned.column], assigned)
-                    self._dispatch()
-                continue
-            state.waiting = False
-            state.wake = None
+                assert item is not None
             column = item.column
             speed = self.speed[column]
             luck = item.luck
@@ -698,7 +721,8 @@ class Simulation:
                 else:
                     strikes = True
                     amount = 0.0
-            self.record("started", item.id, self.activities[column], state.name)
+            if self.keep_records:
+                self.record("started", item.id, self.activities[column], state.name)
             start = env.now
             try:
                 if amount > 0:
@@ -749,6 +773,8 @@ class Simulation:
         Re-entrant calls (a pull frees Ready, replenishment commits, which
         dispatches again) are folded into the outer loop.
         """
+        if not self.waiting_members:
+            return
         if self._dispatching:
             self._dispatch_again = True
             return
@@ -762,9 +788,11 @@ class Simulation:
                 for state in members:
                     if state.waiting and state.present:
                         state.waiting = False
+                        self.waiting_members -= 1
                         item = self._pick(state)
                         if item is None:
                             state.waiting = True
+                            self.waiting_members += 1
                             continue
                         state.item = item
                         item.worker = state.name
@@ -818,7 +846,8 @@ class Simulation:
         item.finished_here = False
         self.counts[column] += 1
         item.column_entered.setdefault(column, now)
-        self.record("entered", item.id, self.activities[column])
+        if self.keep_records:
+            self.record("entered", item.id, self.activities[column])
         if left >= 0 and self.wip[left] is not None:
             # A member's own pull freed room upstream: members waiting for it pull now.
             self._dispatch()
@@ -843,7 +872,8 @@ class Simulation:
     def _finish_column(self, item: Item) -> None:
         column = item.column
         item.finished_here = True
-        self.record("finished", item.id, self.activities[column])
+        if self.keep_records:
+            self.record("finished", item.id, self.activities[column])
         nxt = item.next_column()
         if nxt < 0 and not item.reworked and item.luck.defect_draw < self.defect_rate:
             item.reworked = True
@@ -875,12 +905,16 @@ class Simulation:
 
     def _finish(self, item: Item) -> None:
         item.state = "done"
-        item.done = self.now
+        item.done = self.env.now
         if item.started is None:
             item.started = self.now
         item.column = -1
         self.done_items.append(item)
-        self.record("done", item.id, "done")
+        self.done_days.append(item.done)
+        if item.requester is not None:
+            self._open.get(item.requester, {}).pop(item.id, None)
+        if self.keep_records:
+            self.record("done", item.id, "done")
         effect = self._effects.get(item.id)
         if effect is not None:
             self._apply_effect(item, effect)
@@ -943,7 +977,14 @@ class Simulation:
         """Advance the clock to ``day`` (capped at the horizon)."""
         target = min(float(day), self.horizon)
         if target > self.env.now:
-            self.env.run(until=target)
+            # A simulation allocates many short-lived objects and few cycles:
+            # collect the youngest generation far less often while it runs.
+            thresholds = gc.get_threshold()
+            gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
+            try:
+                self.env.run(until=target)
+            finally:
+                gc.set_threshold(*thresholds)
             # SimPy stops at now + (target - now), which can miss target by an ulp depending
             # on where the clock stood; land exactly, so a replay (which stops only at its
             # commands' days) applies every command at the very day the game did.
@@ -980,9 +1021,8 @@ class Simulation:
     # ------------------------------------------------------------------
 
     def open_items(self, stakeholder: str) -> list[Item]:
-        """The stakeholder's accepted items that are not done."""
-        return [i for i in self.items if i.requester == stakeholder
-                and i.state in ("backlog", "ready", "column")]
+        """The stakeholder's accepted items that are not done, oldest first."""
+        return sorted(self._open.get(stakeholder, {}).values(), key=lambda item: item.id)
 
     def snapshot(self) -> Snapshot:
         """A read-only, frozen picture of the current state (for the UI)."""
