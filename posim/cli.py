@@ -723,7 +723,7 @@ def _stop_partial(command: str, done: int, requested: int, out: Path | None) -> 
         )
     else:
         print(f"posim {command}: interrupted", file=sys.stderr)
-    raise typer.Exit(INTERRUPTED)
+    raise SystemExit(INTERRUPTED)  # not typer.Exit: main() would say "interrupted" again
 
 
 @app.command()

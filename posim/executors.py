@@ -29,7 +29,9 @@ import logging
 import math
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 __all__ = [
@@ -139,6 +141,25 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextmanager
+def _children_ignore_interrupts() -> Iterator[None]:
+    """Ignore Ctrl+C while starting worker processes, so they inherit ignoring it.
+
+    An ignored signal stays ignored in a spawned child, and Python then
+    installs no KeyboardInterrupt handler there: a Ctrl+C in the terminal
+    reaches only this process, which stops the workers itself (instead of
+    every worker printing a traceback).  Only the main thread may do this.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _posim_version() -> str:
     """``posim.__version__`` where this runs (sent to Dask workers).
 
@@ -232,14 +253,15 @@ def _dask(
     client: Any = None
     try:
         if scheduler is None:
-            cluster = dask.LocalCluster(
-                host="127.0.0.1",
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            with _children_ignore_interrupts():
+                cluster = dask.LocalCluster(
+                    host="127.0.0.1",
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = dask.Client(cluster)
         else:
             try:
