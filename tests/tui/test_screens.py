@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from posim.engine.trust import TrustChange
+from posim.scenario import builtin_scenarios
 from posim.tui.app import PosimApp, build_app
 from posim.tui.game import Game
 from posim.tui.screens.board import MIN_HEIGHT, MIN_WIDTH
+from posim.tui.screens.debrief import DebriefScreen, trust_series
+from posim.tui.screens.report import ReportScreen
 from posim.tui.widgets.charts import (
     aging_wip,
     cumulative_flow,
@@ -144,3 +148,43 @@ def test_readme_board_screenshot_exists() -> None:
     svg = REPO_ROOT / "docs" / "board.svg"
     assert svg.exists() and "Backlog" in svg.read_text(encoding="utf-8")
     assert "docs/board.svg" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_trust_series_with_changes_on_the_same_day() -> None:
+    late = TrustChange("Sales", -10.0, "late", "late")
+    on_time = TrustChange("Sales", 5.0, "on_time", "on time")
+    other = TrustChange("Support", -30.0, "declined", "declined")
+    changes = [(2.5, late), (2.5, on_time), (0.5, other), (3.0, late)]
+    series = trust_series({"Sales": 60.0, "Support": 20.0}, changes, horizon=4)
+    # The value at the end of days 1..4; both day-2.5 changes apply in order.
+    assert series == {"Sales": [60.0, 60.0, 45.0, 45.0], "Support": [0.0, 0.0, 0.0, 0.0]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [entry["name"] for entry in builtin_scenarios()])
+async def test_every_builtin_scenario_plays_to_its_debrief(name: str) -> None:
+    app = build_app(name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        board = board_of(app)
+        for _ in range(500):
+            if isinstance(app.screen, DebriefScreen):
+                break
+            if isinstance(app.screen, ReportScreen):
+                await pilot.pause()
+                await pilot.click("#send")
+                await pilot.pause()
+                continue
+            snapshot = board.game.snapshot()
+            if snapshot.questions:
+                board.action_answer()
+            elif snapshot.inbox:
+                board.action_accept()
+                await pilot.pause()
+                await pilot.press("enter")
+                await pilot.pause()
+            else:
+                board.action_step_day()
+        await pilot.pause()
+        assert isinstance(app.screen, DebriefScreen)
+        assert board.game.finished
+        await app.workers.wait_for_complete()

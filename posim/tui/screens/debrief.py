@@ -78,7 +78,9 @@ def trust_series(
     series: dict[str, list[float]] = {}
     for name, trust in start.items():
         values = []
-        ordered = sorted((day, c) for day, c in changes if c.stakeholder == name)
+        ordered = sorted(
+            ((day, c) for day, c in changes if c.stakeholder == name), key=lambda pair: pair[0]
+        )
         position = 0
         for day in range(1, days + 1):
             while position < len(ordered) and ordered[position][0] <= day:
