@@ -862,7 +862,9 @@ def sweep(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write runs.csv, sweep.json and sweep.svg into this folder."),
+        typer.Option(
+            help="Write runs.csv, sweep.json and sweep.svg (every metric, or those of --metric)."
+        ),
     ] = None,
     metric: MetricOption = None,
     plots: Annotated[bool, typer.Option(help="With --out, also draw the plot.")] = True,
@@ -871,11 +873,13 @@ def sweep(
     from posim import __version__
     from posim.compare import parse_setting, write_sweep
     from posim.compare import sweep as run_sweep
+    from posim.engine import METRIC_NAMES
     from posim.executors import check_executor
     from posim.plots import PlotsUnavailable
 
     loaded = load(scenario)
     shown = _check_metrics(metric, SWEEP_TABLE_METRICS)
+    plotted = _check_metrics(metric, METRIC_NAMES)
     try:
         check_executor(executor, jobs, scheduler)
         parsed = parse_setting(setting)
@@ -903,7 +907,7 @@ def sweep(
         _stop_partial("sweep", 0, runs, None)
     if out is not None:
         try:
-            write_sweep(result, out, __version__, plots=plots, metrics=shown)
+            write_sweep(result, out, __version__, plots=plots, metrics=plotted)
         except PlotsUnavailable as error:
             fail([f"--out: {error}"])
         except OSError as error:

@@ -944,10 +944,15 @@ def write_comparison(
         return written
     from posim import plots as charts
 
+    with_values = [
+        metric
+        for metric in metrics
+        if any(result.summary[name][metric]["n"] for name in result.strategies)
+    ]
     written.append(
         charts.box_plots(
             {name: result.values[name] for name in result.strategies},
-            list(metrics),
+            with_values or list(metrics),
             folder / "box_plots.svg",
         )
     )
@@ -977,6 +982,8 @@ def write_sweep(
 ) -> list[Path]:
     """Write ``runs.csv``, ``sweep.json`` and ``sweep.svg`` (each of ``metrics`` against the value).
 
+    Metrics without a value in any run are left out of the plots (and of the box plots).
+
     Raises:
         posim.plots.PlotsUnavailable: ``plots`` is true and matplotlib is missing
             (the CSV and JSON are written first).
@@ -1001,8 +1008,17 @@ def write_sweep(
 
     shown_values = ["none" if value is None else value for value in result.parameter_values]
     summaries = dict(zip(shown_values, result.summary, strict=True))
+    with_values = [
+        metric for metric in metrics if any(summary[metric]["n"] for summary in result.summary)
+    ]
     written.append(
-        sweep_plot(result.parameter, shown_values, summaries, list(metrics), folder / "sweep.svg")
+        sweep_plot(
+            result.parameter,
+            shown_values,
+            summaries,
+            with_values or list(metrics),
+            folder / "sweep.svg",
+        )
     )
     return written
 
