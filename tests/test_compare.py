@@ -519,3 +519,35 @@ def test_compare_from_python_loads_no_rich_textual_matplotlib_or_dask() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
     assert completed.stdout.strip() == "[]"
+
+
+def test_an_interrupt_keeps_only_replications_every_strategy_finished(
+    noisy_scenario: Scenario,
+) -> None:
+    finished = 0
+
+    def interrupt_after_seven(count: int) -> None:
+        nonlocal finished
+        finished += count
+        if finished == 7:  # replication 3 done for fifo, not yet for wsjf
+            raise KeyboardInterrupt
+
+    def interrupt_at_once(count: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # a library call is not interruptible unless asked
+        compare(noisy_scenario, ["fifo"], runs=10, executor="serial", progress=interrupt_at_once)
+    result = compare(
+        noisy_scenario,
+        ["fifo", "wsjf"],
+        runs=10,
+        executor="serial",
+        progress=interrupt_after_seven,
+        interruptible=True,
+    )
+    assert result.partial and result.runs == 3 and result.runs_requested == 10
+    full = compare(noisy_scenario, ["fifo", "wsjf"], runs=3, executor="serial")
+    assert result.values == full.values
+    assert result.paired == full.paired
+    document = result.to_json("x")
+    assert document["partial"] is True and document["runs_requested"] == 10

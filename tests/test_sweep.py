@@ -261,3 +261,25 @@ def test_sweep_bad_path_exits_2_with_one_line(
     )
     assert code == 2 and out == ""
     assert err.strip().splitlines() == ["--set team.Bob.count: team has no entry 'Bob'; known: Dev"]
+
+
+def test_an_interrupted_sweep_keeps_whole_replications(noisy_scenario: Scenario) -> None:
+    finished = 0
+
+    def interrupt_after_five(count: int) -> None:
+        nonlocal finished
+        finished += count
+        if finished == 5:
+            raise KeyboardInterrupt
+
+    result = sweep(
+        noisy_scenario,
+        "ready_wip=1,2",
+        runs=6,
+        executor="serial",
+        progress=interrupt_after_five,
+        interruptible=True,
+    )
+    assert result.partial and result.runs == 2
+    assert result.values == sweep(noisy_scenario, "ready_wip=1,2", runs=2, executor="serial").values
+    assert result.to_json("x")["runs_requested"] == 6
