@@ -105,6 +105,14 @@ def scenario_bytes(source: str) -> bytes:
     return path.read_bytes()
 
 
+def normalise_source(source: str) -> str:
+    """A scenario file's absolute path (so a save loads from any folder); built-ins unchanged."""
+    path = Path(source)
+    if path.exists():
+        return str(path.resolve())
+    return source
+
+
 def load_source(source: str) -> tuple[Scenario, str]:
     """Load a scenario by path or built-in name; return it and its SHA-256.
 

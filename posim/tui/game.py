@@ -104,7 +104,7 @@ class Game:
     def new(cls, source: str, seed: int | None = None, autosave_to: Path | None = None) -> Game:
         """A new game of a scenario file or built-in; raises ``ScenarioError``."""
         scenario, digest = saves.load_source(source)
-        return cls(scenario, source, digest, seed, autosave_to=autosave_to)
+        return cls(scenario, saves.normalise_source(source), digest, seed, autosave_to=autosave_to)
 
     @classmethod
     def load(cls, path: str | Path, autosave_to: Path | None = None) -> Game:

@@ -151,7 +151,12 @@ def test_missing_file_and_changed_scenario(tmp_path: Path) -> None:
         saves.read_save(tmp_path / "nope.json")
     scenario = tmp_path / "mine.yaml"
     scenario.write_bytes((REPO_ROOT / "scenarios" / "tutorial.yaml").read_bytes())
-    game = Game.new(str(scenario))
+    game = Game.new(
+        str(scenario.relative_to(Path.cwd()))
+        if scenario.is_relative_to(Path.cwd())
+        else str(scenario)
+    )
+    assert game.source == str(scenario.resolve())  # loads from any folder
     game.step_day()
     path = game.save(tmp_path / "mine-save.json")
     assert Game.load(path).now == 1.0

@@ -381,6 +381,9 @@ class BoardScreen(Screen[None]):
             self.last_refusal = str(error)
             self.notify(str(error), title="Not possible", severity="error")
             return False
+        except Exception as error:  # an engine bug, not a refusal
+            self.engine_failed(error)
+            return False
         if done:
             self.notify(done)
         self.refresh_view()
