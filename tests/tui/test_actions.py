@@ -446,5 +446,7 @@ async def test_cards_show_class_age_worker_and_block() -> None:
         assert "DATE d25" in everything  # the Christmas banner's class and due day
         inbox = lanes["inbox"]
         assert inbox.border_title == "Inbox: 0 requests, 1 questions"
+        waited = snapshot.time - board.game.question_since(blocked.id)
+        assert f"waited {waited:.1f}d" in str(inbox.options[0].prompt)
         detail = str(board.query_one("#detail-text").render())
         assert "value" in detail and "cost of delay" in detail

@@ -196,11 +196,13 @@ class BoardScreen(Screen[None]):
         )
         inbox = self.query_one("#inbox", CardList)
         requests = [
-            Card(i, now - i.arrived, note=f"from {i.requester}", prefix="req")
+            Card(i, now - i.arrived, note=f"from {i.requester}", age_label="waited", prefix="req")
             for i in snapshot.inbox
         ]
         questions = [
-            Card(i, now - game.question_since(i.id), note="question", prefix="q")
+            Card(
+                i, now - game.question_since(i.id), note="question", age_label="waited", prefix="q"
+            )
             for i in snapshot.questions
         ]
         inbox.show(

@@ -48,6 +48,8 @@ class Card:
     finished_here: bool = False
     note: str = ""
     """Extra text (e.g. who sent a request)."""
+    age_label: str = ""
+    """Words before the age (e.g. ``waited``); none on the board."""
     prefix: str = "item"
     """The option id's prefix: ``item`` on the board, ``req`` or ``q`` in the inbox."""
 
@@ -62,7 +64,8 @@ class Card:
         text.append(tag, style=style)
         if item.due is not None:
             text.append(f" d{item.due:g}", style=style)
-        text.append(f" {self.age_days:.1f}d", style="dim")
+        age = f"{self.age_label} " if self.age_label else ""
+        text.append(f" {age}{self.age_days:.1f}d", style="dim")
         if item.blocked:
             text.append(f" ✖ {item.blocked}", style="bold red")
         if self.finished_here:
