@@ -201,7 +201,11 @@ class BoardScreen(Screen[None]):
         ]
         questions = [
             Card(
-                i, now - game.question_since(i.id), note="question", age_label="waited", prefix="q"
+                i,
+                now - game.question_since(i.id),
+                note="the team asks",
+                age_label="waited",
+                prefix="q",
             )
             for i in snapshot.questions
         ]

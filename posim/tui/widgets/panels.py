@@ -55,7 +55,7 @@ class ClockBar(Horizontal):
         text = Text()
         text.append(f"{title} ", style="bold")
         text.append(f"{day_label(snapshot.time)} ", style="bold cyan")
-        text.append(f"(day {snapshot.time:.2f} of {snapshot.horizon:g}) ")
+        text.append(f"day {snapshot.time:.2f}/{snapshot.horizon:g} ")
         if snapshot.finished:
             text.append("■ over", style="bold magenta")
         elif speed == 0:
@@ -64,7 +64,7 @@ class ClockBar(Horizontal):
             text.append(f"▶ {speed}×", style="bold green")
         text.append(f" · auto-pause {'on' if auto_pause else 'off'}")
         if snapshot.next_review is not None:
-            text.append(f" · next review day {snapshot.next_review:g}")
+            text.append(f" · review d{snapshot.next_review:g}")
         if snapshot.review_due:
             text.append(" · REPORT DUE", style="bold red")
         self.query_one("#clock-text", Static).update(text)
