@@ -66,6 +66,12 @@ QUIT_GRACE_SECONDS = 5.0
 KILL_GRACE_SECONDS = 2.0
 """How long a process group has between SIGTERM and SIGKILL."""
 
+MAX_COLUMNS = 500
+"""The widest terminal a page may ask for (a bigger request is clamped)."""
+
+MAX_ROWS = 200
+"""The tallest terminal a page may ask for (a bigger request is clamped)."""
+
 TITLE = "posim — product-owner simulator"
 """The name shown on the page while the game starts."""
 
@@ -463,8 +469,8 @@ def create_server(
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             websocket = web.WebSocketResponse(heartbeat=15)
-            width = _to_int(request.query.get("width", "80"), 80)
-            height = _to_int(request.query.get("height", "24"), 24)
+            width = min(max(_to_int(request.query.get("width", "80"), 80), 20), MAX_COLUMNS)
+            height = min(max(_to_int(request.query.get("height", "24"), 24), 10), MAX_ROWS)
             service: GameService | None = None
             self.websockets.add(websocket)
             try:

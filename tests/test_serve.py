@@ -109,6 +109,7 @@ class ServerProcess:
             text=True,
             env=environment,
             start_new_session=True,
+            preexec_fn=serve.parent_death_signal(),  # no server outlives a killed test run
         )
         self.banner = self._read_banner()
 
@@ -148,18 +149,27 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         running.close()
 
 
-async def _connect(url: str, expect: bytes = b"Backlog") -> tuple[object, object, bytes]:
-    """Connect a websocket as the page does and read until the game has drawn ``expect``."""
+async def _connect(
+    url: str, expect: bytes = b"Backlog", size: str = "width=100&height=30"
+) -> tuple[object, object, bytes]:
+    """Connect a websocket as the page does and read until the game has drawn ``expect``.
+
+    Gives up after 30 seconds (the caller's assertions then fail, nothing hangs).
+    """
     session = aiohttp.ClientSession()
-    websocket = await session.ws_connect(f"{url}/ws?width=100&height=30")
     received = b""
-    deadline = time.monotonic() + 20
-    while expect not in received and time.monotonic() < deadline:
-        message = await websocket.receive(timeout=20)
-        if message.type == aiohttp.WSMsgType.BINARY:
-            received += message.data
-        elif message.type != aiohttp.WSMsgType.TEXT:
-            break
+    try:
+        async with asyncio.timeout(30):
+            websocket = await session.ws_connect(f"{url}/ws?{size}")
+            while expect not in received:
+                message = await websocket.receive()
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    received += message.data
+                elif message.type != aiohttp.WSMsgType.TEXT:
+                    break
+    except BaseException:
+        await session.close()
+        raise
     return session, websocket, received
 
 
@@ -406,11 +416,21 @@ def test_page_is_served_without_outside_references(server: ServerProcess) -> Non
 def test_each_connection_gets_its_own_game_and_home(server: ServerProcess) -> None:
     async def two_players() -> None:
         first = await _connect(server.url)
-        second = await _connect(server.url)
+        second = await _connect(server.url, size="width=100000&height=40")
         try:
             assert b"Backlog" in first[2] and b"Backlog" in second[2]
             games = game_processes(server.tmp)
             assert len(games) == 2
+            environments = [
+                dict(
+                    line.split(b"=", 1)
+                    for line in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                    if b"=" in line
+                )
+                for pid in games
+            ]
+            sizes = sorted((env[b"COLUMNS"], env[b"ROWS"]) for env in environments)
+            assert sizes == [(b"100", b"30"), (b"500", b"40")]  # an absurd width is clamped
             homes = list(games.values())
             assert homes[0] != homes[1]
             assert all(home.is_dir() for home in homes)
