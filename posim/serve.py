@@ -24,7 +24,11 @@ websocket.  This module adds what a room full of players needs:
 The server binds to loopback (:data:`DEFAULT_HOST`) unless told otherwise.
 This module holds no game or engine logic: it runs ``posim play`` as a
 command.  textual-serve is imported only when a server is created, so the
-rest of posim works without the ``web`` extra.
+rest of posim works without the ``web`` extra.  The subclasses in
+:func:`create_server` override a few of textual-serve's internals
+(``AppService._open_app_process``, ``Server.handle_websocket``), which is why
+the ``web`` extra pins ``textual-serve<2``; ``tests/test_serve.py`` and
+``tests/browser`` check them against the installed version.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import asyncio
 import contextlib
 import ctypes
 import ipaddress
+import logging
 import os
 import re
 import shutil
@@ -492,8 +497,6 @@ def create_server(
             except asyncio.CancelledError:
                 await websocket.close()
             except Exception as error:
-                import logging
-
                 logging.getLogger("textual-serve").exception(error)
             finally:
                 self.websockets.discard(websocket)
