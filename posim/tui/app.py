@@ -220,6 +220,8 @@ def build_app(
 ) -> PosimApp:
     """Build the game: a saved game (``load``), a new game of ``scenario``, or the title screen.
 
+    A ``seed`` with no scenario starts the tutorial with that seed.
+
     Raises :class:`~posim.saves.SaveError` or :class:`~posim.scenario.ScenarioError`
     before any terminal is touched, so the CLI can print one line and exit 2.
     """
@@ -227,6 +229,6 @@ def build_app(
     game: Game | None = None
     if load is not None:
         game = Game.load(load, autosave_to=target)
-    elif scenario is not None:
-        game = Game.new(scenario, seed, autosave_to=target)
+    elif scenario is not None or seed is not None:
+        game = Game.new(scenario or "tutorial", seed, autosave_to=target)
     return PosimApp(game, autosave=autosave)

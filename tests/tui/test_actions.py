@@ -346,6 +346,14 @@ async def test_help_and_command_palette_entries() -> None:
             "Help",
         ):
             assert title in titles
+        # And the palette runs them: Ctrl+P, "+1 day", Enter.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"+1 day")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert board.game.now == 1.0
 
 
 async def test_quit_autosaves_with_status_zero(posim_home: Path) -> None:

@@ -219,3 +219,12 @@ def test_data_dir_follows_posim_home(posim_home: Path) -> None:
     game = Game.new("tutorial", autosave_to=saves.autosave_path())
     game.step_day()  # a whole day passed: autosave
     assert saves.read_save(posim_home / "autosave.json").day == 1.0
+
+
+def test_build_app_with_a_seed_starts_the_tutorial_with_it() -> None:
+    from posim.tui.app import build_app
+
+    app = build_app(seed=123)
+    assert app.game is not None
+    assert app.game.scenario.name == "tutorial" and app.game.seed == 123
+    assert build_app().game is None  # the title screen
