@@ -59,6 +59,11 @@ async def test_reorder_by_keyboard_and_mouse() -> None:
         await pilot.click("#move-up")
         await pilot.pause()
         assert backlog_ids(board)[1] == third
+        # Clicking a card selects it (cards are two lines below a one-line border).
+        await pilot.click("#lane-backlog", offset=(3, 1 + 2 * 3))
+        await pilot.pause()
+        assert board.selected == backlog_ids(board)[3]
+        assert f"#{board.selected} " in str(board.query_one("#detail-text").render())
         assert commands(board) == [
             Reorder(third, 1),
             Reorder(third, 0),
