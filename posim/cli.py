@@ -146,7 +146,27 @@ def print_run_table(result: RunResult) -> None:
             format_number(summary["p50"]),
             format_number(summary["p85"]),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if runs == 1 and result.runs[0].score:
+        score = result.runs[0].score
+        breakdown = Table(
+            title=f"score {format_number(score['total'])} · grade {score['grade']}",
+            title_justify="left",
+        )
+        for heading in ("term", "weight", "points", "why"):
+            breakdown.add_column(heading, justify="left" if heading in ("term", "why") else "right")
+        for term in score["terms"]:
+            breakdown.add_row(
+                term["name"],
+                f"{term['weight']:.0%}",
+                f"{term['points']:.1f}",
+                term["explanation"],
+            )
+        console.print(breakdown)
+    elif runs > 1:
+        grades = ", ".join(f"{grade} {count}" for grade, count in result.grades().items())
+        console.print(f"grades over {runs} runs: {grades}")
 
 
 # --------------------------------------------------------------------------

@@ -63,6 +63,27 @@ class Replication:
     """One row per item with every timestamp (only with ``keep_records=True``)."""
     records: list[Record] = field(default_factory=list)
     """The event records (only with ``keep_records=True``)."""
+    score: dict[str, Any] = field(default_factory=dict)
+    """The score term by term: ``total``, ``grade`` and ``terms`` (see :func:`score_json`)."""
+
+
+def score_json(score: Any) -> dict[str, Any]:
+    """A :class:`posim.engine.scoring.Score` as JSON: total, grade, and each term."""
+    return {
+        "total": score.total,
+        "grade": score.grade,
+        "terms": [
+            {
+                "name": term.name,
+                "measured": term.measured,
+                "value": term.value,
+                "weight": term.weight,
+                "points": term.points,
+                "explanation": term.explanation,
+            }
+            for term in score.terms
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -101,11 +122,21 @@ class RunResult:
                     "metrics": {
                         name: _finite_or_none(value) for name, value in run.metrics.items()
                     },
+                    "score": _finite_or_none(run.score),
                 }
                 for run in self.runs
             ],
             "summary": _finite_or_none(self.summary),
+            "grades": self.grades(),
         }
+
+    def grades(self) -> dict[str, int]:
+        """How many replications got each grade (A..F), best first."""
+        counts = {grade: 0 for grade in ("A", "B", "C", "D", "F")}
+        for run in self.runs:
+            if run.score:
+                counts[run.score["grade"]] += 1
+        return counts
 
 
 def summarise(values: Sequence[float | None]) -> dict[str, Any]:
@@ -161,6 +192,7 @@ def _simulate_unit(unit: _Unit) -> Replication:
         metrics=dict(result.metrics),
         items=list(result.items) if unit.keep_records else [],
         records=list(result.records) if unit.keep_records else [],
+        score=score_json(result.score),
     )
 
 

@@ -55,9 +55,11 @@ def test_run_json_document_has_exactly_the_design_shape(
     assert code == 0, err
     assert err == ""
     document = json.loads(out)  # exactly one document: json.loads rejects trailing data
+    # DESIGN's keys in its order, then posim's one extension: the grade counts.
     assert list(document) == [
-        "posim", "scenario", "strategy", "reporting", "seed", "runs", "summary"
+        "posim", "scenario", "strategy", "reporting", "seed", "runs", "summary", "grades"
     ]  # fmt: skip
+    assert sum(document["grades"].values()) == 3
     assert document["posim"] == __version__
     assert document["scenario"] == "Noisy"
     assert document["strategy"] == "wsjf"
@@ -65,7 +67,12 @@ def test_run_json_document_has_exactly_the_design_shape(
     assert document["seed"] == NOISY_SCENARIO["seed"]  # the scenario's seed by default
     assert [run["replication"] for run in document["runs"]] == [0, 1, 2]
     for run in document["runs"]:
-        assert list(run) == ["replication", "seed", "metrics"]
+        assert list(run) == ["replication", "seed", "metrics", "score"]
+        assert run["score"]["total"] == run["metrics"]["score"]
+        assert run["score"]["grade"] in document["grades"]
+        assert sum(t["points"] for t in run["score"]["terms"]) == pytest.approx(
+            run["score"]["total"], abs=1e-6
+        )
         assert run["seed"] == replication_seed(NOISY_SCENARIO["seed"], run["replication"])
         assert list(run["metrics"]) == list(METRIC_NAMES)
     assert list(document["summary"]) == list(METRIC_NAMES)
