@@ -282,7 +282,7 @@ class ProductOwnerPolicy:
             self._replenishing = False
 
     def _replenish_meeting(self) -> None:
-        self.sim.record("sprint", detail="replenishment")
+        self.sim.record("replenish")
         if self.auto_commit:
             self.replenish()
 
@@ -485,9 +485,10 @@ class StrategyPO(ProductOwnerPolicy):
         previous = state.last_report
         _, mine = self.items_ahead(name)
         if self.reporting == "green":
-            first = next((p for p in state.promises if p.item_ids), None)
-            if first is not None:
-                return "on_track", first.forecast_day
+            # Never move a promise: while the promised items are not all done,
+            # repeat the day; only a new set of items gets a new (optimistic) day.
+            if previous is not None:
+                return "on_track", previous.forecast_day
             return "on_track", round(self.optimistic_day(mine), 1)
         if self.reporting == "optimistic":
             day = round(self.optimistic_day(mine), 1)

@@ -21,6 +21,7 @@ Every state change of the simulation is one :class:`Record`.  The kinds:
 ``joined``        a member joined the team
 ``wip``           a WIP limit changed (``value`` = limit, None = unlimited)
 ``sprint``        a sprint started (``value`` = sprint number)
+``replenish``     a kanban replenishment meeting
 ``review``        a status review is due
 ``report``        the PO reported status (``detail`` = status, ``value`` = forecast day)
 ``trust``         a stakeholder's trust changed (``value`` = delta, ``detail`` = cause)
