@@ -140,14 +140,16 @@ def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, fl
     now = min(sim.now, horizon)
     span = now if now > 0 else horizon
     items = sim.items if product is None else [i for i in sim.items if i.product == product]
-    stakeholders = [s for s in sim.stakeholders.values()
-                    if product is None or s.product == product]
+    stakeholders = [s for s in sim.stakeholders.values() if product is None or s.product == product]
     done = [i for i in items if i.done is not None]
     out: dict[str, float | None] = {"items_done": float(len(done))}
     out["throughput_per_day"] = len(done) / span if span > 0 else None
     _spread("lead_time", [i.done - i.arrived for i in done if i.done is not None], out)
-    _spread("cycle_time", [i.done - i.started for i in done
-                           if i.done is not None and i.started is not None], out)
+    _spread(
+        "cycle_time",
+        [i.done - i.started for i in done if i.done is not None and i.started is not None],
+        out,
+    )
     wip_area = 0.0
     blocked = 0.0
     value = 0.0
@@ -160,20 +162,24 @@ def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, fl
         if item.active_block is not None:
             blocked += max(0.0, now - item.blocked_since)
         value += item.delivered_value()
-        end = item.done if item.done is not None else (
-            item.declined if item.declined is not None else now)
+        end = (
+            item.done
+            if item.done is not None
+            else (item.declined if item.declined is not None else now)
+        )
         cost += item.cost_of_delay * max(0.0, min(end, now) - item.arrived)
     out["wip_mean"] = wip_area / span if span > 0 else None
     out["value_delivered"] = value
     out["cost_of_delay"] = cost
     out["net_value"] = value - cost
-    out["trust_mean"] = trust.influence_weighted_mean(
-        (s.influence, s.trust) for s in stakeholders
-    )
+    out["trust_mean"] = trust.influence_weighted_mean((s.influence, s.trust) for s in stakeholders)
     errors = forecast_errors(sim, None if product is None else {s.name for s in stakeholders})
     out["forecast_error_days"] = sum(errors) / len(errors) if errors else None
-    dated = [i for i in items if i.due is not None and i.state != "declined"
-             and (i.due <= now or i.done is not None)]
+    dated = [
+        i
+        for i in items
+        if i.due is not None and i.state != "declined" and (i.due <= now or i.done is not None)
+    ]
     hits = [i for i in dated if i.done is not None and i.done <= (i.due or 0.0)]
     out["deadline_hit_rate"] = len(hits) / len(dated) if dated else None
     cycle = sum((i.done or 0.0) - (i.started or 0.0) for i in done)
@@ -184,8 +190,9 @@ def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, fl
     return {name: out[name] for name in METRIC_NAMES}
 
 
-def score_of(sim: Simulation, metrics: dict[str, float | None],
-             items: list[Any] | None = None) -> scoring.Score:
+def score_of(
+    sim: Simulation, metrics: dict[str, float | None], items: list[Any] | None = None
+) -> scoring.Score:
     """The score and grade of a run, term by term."""
     potential = sum(i.value for i in (sim.items if items is None else items))
     return scoring.score(
@@ -223,7 +230,8 @@ def item_rows(sim: Simulation) -> list[dict[str, Any]]:
             "done": item.done,
             "declined": item.declined,
             "lead_time": None if item.done is None else item.done - item.arrived,
-            "cycle_time": None if item.done is None or item.started is None
+            "cycle_time": None
+            if item.done is None or item.started is None
             else item.done - item.started,
             "worked": item.worked,
             "blocked_blocker": item.blocked_time.get("blocker", 0.0),

@@ -145,8 +145,9 @@ class ProductOwnerPolicy:
         sim = self.sim
         state = sim.stakeholders[report.stakeholder]
         open_ids = tuple(i.id for i in sim.open_items(report.stakeholder))
-        promise = tr.Promise(report.stakeholder, sim.now, report.status, report.forecast_day,
-                             open_ids)
+        promise = tr.Promise(
+            report.stakeholder, sim.now, report.status, report.forecast_day, open_ids
+        )
         old = state.last_report
         if old is not None and old.item_ids and not self._delivered(old):
             change = tr.on_reforecast(old, promise)
@@ -158,8 +159,12 @@ class ProductOwnerPolicy:
         self.reviews_due.pop(report.stakeholder, None)
         if not self.reviews_due:
             sim.review_due = False
-        sim.record("report", stakeholder=report.stakeholder, value=report.forecast_day,
-                   detail=report.status)
+        sim.record(
+            "report",
+            stakeholder=report.stakeholder,
+            value=report.forecast_day,
+            detail=report.status,
+        )
 
     def on_done(self, item: Item) -> None:
         """An item reached Done: check the promise it belongs to."""
@@ -190,8 +195,9 @@ class ProductOwnerPolicy:
 
     @property
     def _continuous(self) -> bool:
-        return (self.auto_commit and self.cadence.mode == "kanban"
-                and self.cadence.replenish_every == 0)
+        return (
+            self.auto_commit and self.cadence.mode == "kanban" and self.cadence.replenish_every == 0
+        )
 
     def _delivered(self, promise: tr.Promise) -> bool:
         items = self.sim.items
@@ -204,12 +210,20 @@ class ProductOwnerPolicy:
         state.trust = tr.apply(before, change.delta)
         state.trust_history.append((sim.now, state.trust, change.cause))
         self.trust_changes.append((sim.now, change))
-        sim.record("trust", stakeholder=change.stakeholder, value=state.trust - before,
-                   detail=f"{change.cause}: {change.explanation}")
+        sim.record(
+            "trust",
+            stakeholder=change.stakeholder,
+            value=state.trust - before,
+            detail=f"{change.cause}: {change.explanation}",
+        )
         if tr.escalates(before, state.trust):
             self.escalations += 1
-            sim.record("escalation", stakeholder=change.stakeholder, value=state.trust,
-                       detail=f"trust fell below {tr.ESCALATION_THRESHOLD:g}")
+            sim.record(
+                "escalation",
+                stakeholder=change.stakeholder,
+                value=state.trust,
+                detail=f"trust fell below {tr.ESCALATION_THRESHOLD:g}",
+            )
             self.attention(tr.ESCALATION_PO_HOURS, sim.now)
 
     def attention(self, hours: float, earliest: float) -> float:
@@ -231,8 +245,7 @@ class ProductOwnerPolicy:
         state = sim.stakeholders[item.requester or ""]
         waited = sim.now - item.arrived
         sim.record("expired", item.id, stakeholder=state.name, value=waited)
-        self._change(tr.on_ignored(state.name, state.influence, waited, state.patience,
-                                   item.id))
+        self._change(tr.on_ignored(state.name, state.influence, waited, state.patience, item.id))
         sim.schedule(state.patience, lambda: self._patience_over(item, periods + 1))
 
     def _review(self, name: str) -> None:
@@ -245,9 +258,7 @@ class ProductOwnerPolicy:
         intervals = [s.report_every or self._default_review() for s in scenario_stakeholders(sim)]
         intervals = [i for i in intervals if i and i > 0]
         if intervals:
-            sim.next_review = min(
-                (math.floor(sim.now / i + 1e-9) + 1) * i for i in intervals
-            )
+            sim.next_review = min((math.floor(sim.now / i + 1e-9) + 1) * i for i in intervals)
         self.on_review_due(name)
 
     def _default_review(self) -> float:
@@ -313,7 +324,6 @@ class ProductOwnerPolicy:
         self._planned_capacity = committed
         self.replenish(capacity=max(0.0, capacity - committed))
 
-
     # -- reporting policies ------------------------------------------
 
     def items_ahead(self, name: str) -> tuple[int, list[Item]]:
@@ -361,7 +371,7 @@ class ProductOwnerPolicy:
             # filling up are not the flow's throughput (they would make every
             # early forecast far too pessimistic).
             window = max(0, min(window, math.floor(sim.now) - math.floor(done_days[0])))
-        recent = done_days[bisect.bisect_left(done_days, math.floor(sim.now) - window):]
+        recent = done_days[bisect.bisect_left(done_days, math.floor(sim.now) - window) :]
         history = fc.throughput_history(recent, sim.now, window)
         rng = sim.streams.get("forecast", name or "")
         return fc.when_done(history, ahead, rng, trials=trials, start_day=math.floor(sim.now))

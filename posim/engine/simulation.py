@@ -125,8 +125,16 @@ class StakeholderState:
         "trust_history",
     )
 
-    def __init__(self, name: str, role: str, influence: float, trust: float, patience: float,
-                 report_every: float | None, product: str | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        influence: float,
+        trust: float,
+        patience: float,
+        report_every: float | None,
+        product: str | None,
+    ) -> None:
         self.name = name
         self.role = role
         self.influence = influence
@@ -260,8 +268,18 @@ class Simulation:
         """Multiplier of everyone's efficiency per column (effects change it)."""
         self._effects: dict[int, Any] = {}
         self._luck_streams: dict[str, tuple[Any, Any, Any]] = {}
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            cmd.Reorder: self._do_reorder,
+            cmd.Commit: self._do_commit,
+            cmd.Accept: self._do_accept,
+            cmd.Decline: self._do_decline,
+            cmd.Answer: self._do_answer,
+            cmd.Report: self._do_report,
+            cmd.SetWip: self._do_set_wip,
+        }
         effects = [t.effect for t in scenario.templates.values() if t.effect is not None] + [
-            b.effect for b in scenario.backlog
+            b.effect
+            for b in scenario.backlog
             if isinstance(b, BacklogItem) and b.effect is not None
         ]
         # Draw only the luck a scenario can ever use (the choice depends on the
@@ -308,9 +326,16 @@ class Simulation:
     # Records
     # ------------------------------------------------------------------
 
-    def record(self, kind: str, item: int | None = None, column: str | None = None,
-               member: str | None = None, stakeholder: str | None = None,
-               value: float | None = None, detail: str = "") -> None:
+    def record(
+        self,
+        kind: str,
+        item: int | None = None,
+        column: str | None = None,
+        member: str | None = None,
+        stakeholder: str | None = None,
+        value: float | None = None,
+        detail: str = "",
+    ) -> None:
         """Append a record (when records are kept)."""
         if self.keep_records:
             self.records.append(
@@ -343,8 +368,11 @@ class Simulation:
         slip = self._slip
         streams = self._luck_streams.get(source)
         if streams is None:
-            streams = (self.streams.get("slippage", source), self.streams.get("blockers", source),
-                       self.streams.get("tiebreak", source))
+            streams = (
+                self.streams.get("slippage", source),
+                self.streams.get("blockers", source),
+                self.streams.get("tiebreak", source),
+            )
             self._luck_streams[source] = streams
         rng, blockers, tiebreaks = streams
         sigma = slip.effort_sigma
@@ -354,7 +382,8 @@ class Simulation:
         if sigma > 0 or factor_iceberg != 1.0:
             actual = tuple(
                 (e * (rng.lognormvariate(0.0, sigma) if sigma > 0 else 1.0) * factor_iceberg)
-                if e > 0 else 0.0
+                if e > 0
+                else 0.0
                 for e in estimate
             )
         else:
@@ -374,16 +403,50 @@ class Simulation:
             blocker_at = blockers.random()
             blocker_days = self._blocker_days(blockers)
         tiebreak = tiebreaks.random()
-        return Luck(actual, defect_draw, blocker_draw, blocker_column, blocker_at, blocker_days,
-                    question, scope_column, scope_extra, tiebreak)
+        return Luck(
+            actual,
+            defect_draw,
+            blocker_draw,
+            blocker_column,
+            blocker_at,
+            blocker_days,
+            question,
+            scope_column,
+            scope_extra,
+            tiebreak,
+        )
 
-    def _new_item(self, source: str, title: str, kind: Any, cls: Any, value: float,
-                  cost_of_delay: float, estimate: tuple[float, ...], *, requester: str | None,
-                  product: str | None, due: float | None, late_value_loss: float) -> Item:
+    def _new_item(
+        self,
+        source: str,
+        title: str,
+        kind: Any,
+        cls: Any,
+        value: float,
+        cost_of_delay: float,
+        estimate: tuple[float, ...],
+        *,
+        requester: str | None,
+        product: str | None,
+        due: float | None,
+        late_value_loss: float,
+    ) -> Item:
         luck = self._draw_luck(source, estimate)
-        item = Item(len(self.items) + 1, title, kind, cls, value, cost_of_delay, estimate, luck,
-                    requester=requester, product=product, due=due,
-                    late_value_loss=late_value_loss, arrived=self.now)
+        item = Item(
+            len(self.items) + 1,
+            title,
+            kind,
+            cls,
+            value,
+            cost_of_delay,
+            estimate,
+            luck,
+            requester=requester,
+            product=product,
+            due=due,
+            late_value_loss=late_value_loss,
+            arrived=self.env.now,
+        )
         if requester is not None:
             item.influence = self.stakeholders[requester].influence
         self.items.append(item)
@@ -391,8 +454,9 @@ class Simulation:
             self.record("arrived", item.id, detail=source)
         return item
 
-    def _item_from_template(self, name: str, source: str, requester: str | None,
-                            title: str, cls: str | None = None) -> Item:
+    def _item_from_template(
+        self, name: str, source: str, requester: str | None, title: str, cls: str | None = None
+    ) -> Item:
         compiled = self._templates[name]
         template: Template = compiled["template"]
         rng = self.streams.get("attributes", source)
@@ -401,13 +465,23 @@ class Simulation:
         estimate = tuple(0.0 if s is None else s(rng) for s in compiled["effort"])
         due = None
         if compiled["due_in"] is not None:
-            due = self.now + compiled["due_in"](rng)
+            due = self.env.now + compiled["due_in"](rng)
         product = template.product
         if requester is not None and product is None:
             product = self.stakeholders[requester].product
-        item = self._new_item(source, title or template.title or name, template.kind,
-                              cls or template.cls, value, cost, estimate, requester=requester,
-                              product=product, due=due, late_value_loss=template.late_value_loss)
+        item = self._new_item(
+            source,
+            title or template.title or name,
+            template.kind,
+            cls or template.cls,
+            value,
+            cost,
+            estimate,
+            requester=requester,
+            product=product,
+            due=due,
+            late_value_loss=template.late_value_loss,
+        )
         if template.effect is not None:
             self._effects[item.id] = template.effect
         return item
@@ -419,10 +493,19 @@ class Simulation:
                 product = entry.product
                 if product is None and entry.requester is not None:
                     product = self.stakeholders[entry.requester].product
-                item = self._new_item("backlog", entry.title, entry.kind, entry.cls, entry.value,
-                                      entry.cost_of_delay, estimate, requester=entry.requester,
-                                      product=product, due=entry.due,
-                                      late_value_loss=entry.late_value_loss)
+                item = self._new_item(
+                    "backlog",
+                    entry.title,
+                    entry.kind,
+                    entry.cls,
+                    entry.value,
+                    entry.cost_of_delay,
+                    estimate,
+                    requester=entry.requester,
+                    product=product,
+                    due=entry.due,
+                    late_value_loss=entry.late_value_loss,
+                )
                 if entry.effect is not None:
                     self._effects[item.id] = entry.effect
                 self._to_backlog(item, None)
@@ -432,21 +515,34 @@ class Simulation:
                 prefix = template.title or entry.template.replace("_", " ").capitalize()
                 for _ in range(entry.generate):
                     n = len(self.items) + 1
-                    item = self._item_from_template(entry.template, "backlog", entry.requester,
-                                                    f"{prefix} {n}")
+                    item = self._item_from_template(
+                        entry.template, "backlog", entry.requester, f"{prefix} {n}"
+                    )
                     self._to_backlog(item, None)
 
     def view(self, item: Item) -> ItemView:
         """What a PO can see of ``item``."""
         requester = self.stakeholders.get(item.requester) if item.requester else None
         return ItemView(
-            id=item.id, title=item.title, kind=item.kind, cls=item.cls, value=item.value,
-            cost_of_delay=item.cost_of_delay, estimate=item.estimate,
-            estimate_total=item.estimate_total, requester=item.requester,
-            influence=requester.influence if requester else 0.0, product=item.product,
-            due=item.due, arrived=item.arrived, tiebreak=item.luck.tiebreak, state=item.state,
+            id=item.id,
+            title=item.title,
+            kind=item.kind,
+            cls=item.cls,
+            value=item.value,
+            cost_of_delay=item.cost_of_delay,
+            estimate=item.estimate,
+            estimate_total=item.estimate_total,
+            requester=item.requester,
+            influence=requester.influence if requester else 0.0,
+            product=item.product,
+            due=item.due,
+            arrived=item.arrived,
+            tiebreak=item.luck.tiebreak,
+            state=item.state,
             column=self.activities[item.column] if item.column >= 0 else None,
-            blocked=item.active_block, started=item.started, done=item.done,
+            blocked=item.active_block,
+            started=item.started,
+            done=item.done,
             committed=item.committed,
         )
 
@@ -532,78 +628,91 @@ class Simulation:
         return self.po.forecast(stakeholder, trials)
 
     def _apply(self, command: cmd.Command) -> None:
-        if isinstance(command, cmd.Reorder):
-            if not self.po.human:
-                raise cmd.CommandError("a strategy orders the backlog by its own key")
-            item = self.item(command.item)
-            if item.state != "backlog":
-                raise cmd.CommandError(f"#{item.id} is not in the backlog")
-            self._remove_from_backlog(item)
-            rank = max(0, min(command.rank, len(self.backlog)))
-            self.backlog.insert(rank, item)
-            self._backlog_keys.insert(rank, None)
-        elif isinstance(command, cmd.Commit):
-            item = self.item(command.item)
-            if item.state != "backlog":
-                raise cmd.CommandError(f"#{item.id} is not in the backlog")
-            if not self.ready_has_room() and item.cls != "expedite":
-                raise cmd.CommandError(f"Ready is full (WIP limit {self.ready_wip})")
-            self.commit(item)
-        elif isinstance(command, cmd.Accept):
-            item = self.item(command.item)
-            if item.state != "inbox":
-                raise cmd.CommandError(f"#{item.id} is not in the inbox")
-            self.inbox.remove(item)
-            self.record("accepted", item.id, "backlog", stakeholder=item.requester,
-                        value=command.rank)
-            self._to_backlog(item, command.rank)
-            self.po.on_accepted(item)
-        elif isinstance(command, cmd.Decline):
-            item = self.item(command.item)
-            if item.state != "inbox":
-                raise cmd.CommandError(f"#{item.id} is not in the inbox")
-            self.inbox.remove(item)
-            item.state = "declined"
-            item.declined = self.now
-            self.record("declined", item.id, stakeholder=item.requester)
-            self.po.on_declined(item)
-        elif isinstance(command, cmd.Answer):
-            item = self.item(command.item)
-            if item.active_block != "question":
-                raise cmd.CommandError(f"#{item.id} has no open question")
-            self.questions.remove(item)
-            self._unblock(item)
-        elif isinstance(command, cmd.Report):
-            if command.stakeholder not in self.stakeholders:
-                raise cmd.CommandError(f"no stakeholder {command.stakeholder!r}")
-            if command.status not in ("on_track", "at_risk", "late"):
-                raise cmd.CommandError(f"unknown status {command.status!r}")
-            if not math.isfinite(command.forecast_day) or command.forecast_day < 0:
-                raise cmd.CommandError("the forecast day must be a day >= 0")
-            self.po.on_report(command)
-        elif isinstance(command, cmd.SetWip):
-            if command.limit is not None and command.limit < 1:
-                raise cmd.CommandError("a WIP limit must be at least 1")
-            if command.column == "ready":
-                self.ready_wip = command.limit
-                self.po.on_backlog_changed()
-            elif command.column in self.column_index:
-                self.wip[self.column_index[command.column]] = command.limit
-            else:
-                raise cmd.CommandError(f"no column {command.column!r}")
-            self.record("wip", column=command.column, value=command.limit)
-            self._dispatch()
-        else:  # pragma: no cover - the union is closed
+        handler = self._handlers.get(type(command))
+        if handler is None:
             raise cmd.CommandError(f"unknown command {command!r}")
+        handler(command)
+
+    def _do_reorder(self, command: cmd.Reorder) -> None:
+        if not self.po.human:
+            raise cmd.CommandError("a strategy orders the backlog by its own key")
+        item = self.item(command.item)
+        if item.state != "backlog":
+            raise cmd.CommandError(f"#{item.id} is not in the backlog")
+        self._remove_from_backlog(item)
+        rank = max(0, min(command.rank, len(self.backlog)))
+        self.backlog.insert(rank, item)
+        self._backlog_keys.insert(rank, None)
+
+    def _do_commit(self, command: cmd.Commit) -> None:
+        item = self.item(command.item)
+        if item.state != "backlog":
+            raise cmd.CommandError(f"#{item.id} is not in the backlog")
+        if not self.ready_has_room() and item.cls != "expedite":
+            raise cmd.CommandError(f"Ready is full (WIP limit {self.ready_wip})")
+        self.commit(item)
+
+    def _do_accept(self, command: cmd.Accept) -> None:
+        item = self.item(command.item)
+        if item.state != "inbox":
+            raise cmd.CommandError(f"#{item.id} is not in the inbox")
+        self.inbox.remove(item)
+        if self.keep_records:
+            self.record(
+                "accepted", item.id, "backlog", stakeholder=item.requester, value=command.rank
+            )
+        self._to_backlog(item, command.rank)
+        self.po.on_accepted(item)
+
+    def _do_decline(self, command: cmd.Decline) -> None:
+        item = self.item(command.item)
+        if item.state != "inbox":
+            raise cmd.CommandError(f"#{item.id} is not in the inbox")
+        self.inbox.remove(item)
+        item.state = "declined"
+        item.declined = self.now
+        self.record("declined", item.id, stakeholder=item.requester)
+        self.po.on_declined(item)
+
+    def _do_answer(self, command: cmd.Answer) -> None:
+        item = self.item(command.item)
+        if item.active_block != "question":
+            raise cmd.CommandError(f"#{item.id} has no open question")
+        self.questions.remove(item)
+        self._unblock(item)
+
+    def _do_report(self, command: cmd.Report) -> None:
+        if command.stakeholder not in self.stakeholders:
+            raise cmd.CommandError(f"no stakeholder {command.stakeholder!r}")
+        if command.status not in ("on_track", "at_risk", "late"):
+            raise cmd.CommandError(f"unknown status {command.status!r}")
+        if not math.isfinite(command.forecast_day) or command.forecast_day < 0:
+            raise cmd.CommandError("the forecast day must be a day >= 0")
+        self.po.on_report(command)
+
+    def _do_set_wip(self, command: cmd.SetWip) -> None:
+        if command.limit is not None and command.limit < 1:
+            raise cmd.CommandError("a WIP limit must be at least 1")
+        if command.column == "ready":
+            self.ready_wip = command.limit
+            self.po.on_backlog_changed()
+        elif command.column in self.column_index:
+            self.wip[self.column_index[command.column]] = command.limit
+        else:
+            raise cmd.CommandError(f"no column {command.column!r}")
+        self.record("wip", column=command.column, value=command.limit)
+        self._dispatch()
 
     # ------------------------------------------------------------------
     # Team
     # ------------------------------------------------------------------
 
     def _add_members(self, member: Member, joined: float, ramp: float) -> list[MemberState]:
-        names = [member.name] if member.count == 1 else [
-            f"{member.name} {n}" for n in range(1, member.count + 1)
-        ]
+        names = (
+            [member.name]
+            if member.count == 1
+            else [f"{member.name} {n}" for n in range(1, member.count + 1)]
+        )
         added = []
         for name in names:
             efficiency = [float(member.skills.get(a, 0.0)) for a in self.activities]
@@ -651,8 +760,9 @@ class Simulation:
             for state in self._members_named(event.absent):
                 self.env.process(self._absence(state, self.now, event.days))
 
-    def _absence(self, state: MemberState, start: float, days: float
-                 ) -> Generator[simpy.Event, Any, None]:
+    def _absence(
+        self, state: MemberState, start: float, days: float
+    ) -> Generator[simpy.Event, Any, None]:
         if start > self.now:
             yield self.env.timeout(start - self.now)
         if state.gone or not state.present:
@@ -708,12 +818,16 @@ class Simulation:
             if item.pending_scope and luck.scope_column == column:
                 item.pending_scope = False
                 item.remaining[column] += luck.scope_extra
-                self.record("scope", item.id, self.activities[column], state.name,
-                            value=luck.scope_extra)
+                self.record(
+                    "scope", item.id, self.activities[column], state.name, value=luck.scope_extra
+                )
             amount = item.remaining[column]
             strikes = False
-            if item.pending_blocker and luck.blocker_column == column \
-                    and luck.blocker_draw < self.blocker_rate:
+            if (
+                item.pending_blocker
+                and luck.blocker_column == column
+                and luck.blocker_draw < self.blocker_rate
+            ):
                 left_at_strike = luck.actual[column] * (1.0 - luck.blocker_at)
                 if amount > left_at_strike:
                     amount -= left_at_strike
@@ -812,7 +926,11 @@ class Simulation:
             if heap and (best_heap is None or heap[0][0] < best_key):
                 best_key, best_heap, best_column = heap[0][0], heap, column
             heap = self.pull[column]
-            if heap and (best_heap is None or heap[0][0] < best_key) and self._room(column, heap[0][2]):
+            if (
+                heap
+                and (best_heap is None or heap[0][0] < best_key)
+                and self._room(column, heap[0][2])
+            ):
                 best_key, best_heap, best_column = heap[0][0], heap, column
         if best_heap is None:
             return None
@@ -884,8 +1002,7 @@ class Simulation:
             item.remaining[rework] = item.luck.actual[rework] * fraction
             item.remaining[last] = item.luck.actual[last] * fraction
             route.extend([rework, last] if rework != last else [last])
-            self.record("defect", item.id, self.activities[column],
-                        value=item.remaining[rework])
+            self.record("defect", item.id, self.activities[column], value=item.remaining[rework])
             nxt = item.next_column()
             if nxt == column:  # rework in the same column: no move
                 item.route_pos += 1
@@ -937,8 +1054,9 @@ class Simulation:
             column = self.column_index[effect.skill.activity]
             for state in self._members_named(effect.skill.member):
                 state.efficiency[column] = effect.skill.efficiency
-                state.columns = [c for c in range(len(state.efficiency) - 1, -1, -1)
-                                 if state.efficiency[c] > 0]
+                state.columns = [
+                    c for c in range(len(state.efficiency) - 1, -1, -1) if state.efficiency[c] > 0
+                ]
             parts.append(f"{effect.skill.member} can do {effect.skill.activity}")
         self.record("effect", item.id, detail="; ".join(parts))
         self._dispatch()
@@ -1032,28 +1150,58 @@ class Simulation:
         columns = []
         for index, name in enumerate(self.activities):
             inside = [i for i in self.items if i.column == index and i.state == "column"]
-            columns.append(ColumnView(name, self.wip[index], tuple(views[i.id] for i in inside),
-                                      tuple(i.id for i in inside if i.finished_here)))
+            columns.append(
+                ColumnView(
+                    name,
+                    self.wip[index],
+                    tuple(views[i.id] for i in inside),
+                    tuple(i.id for i in inside if i.finished_here),
+                )
+            )
         stakeholders = []
         for state in self.stakeholders.values():
             last = state.last_report
-            stakeholders.append(StakeholderView(
-                state.name, state.role, state.influence, state.trust, state.product,
-                getattr(last, "forecast_day", None), getattr(last, "status", None),
-                tuple(i.id for i in self.open_items(state.name))))
+            stakeholders.append(
+                StakeholderView(
+                    state.name,
+                    state.role,
+                    state.influence,
+                    state.trust,
+                    state.product,
+                    getattr(last, "forecast_day", None),
+                    getattr(last, "status", None),
+                    tuple(i.id for i in self.open_items(state.name)),
+                )
+            )
         return Snapshot(
-            time=self.now, horizon=self.horizon, finished=self.finished,
+            time=self.now,
+            horizon=self.horizon,
+            finished=self.finished,
             backlog=tuple(views[i.id] for i in self.backlog),
-            ready=tuple(views[i] for i in self.ready), ready_wip=self.ready_wip,
-            columns=tuple(columns), done=tuple(views[i.id] for i in self.done_items),
+            ready=tuple(views[i] for i in self.ready),
+            ready_wip=self.ready_wip,
+            columns=tuple(columns),
+            done=tuple(views[i.id] for i in self.done_items),
             inbox=tuple(views[i.id] for i in self.inbox),
             questions=tuple(views[i.id] for i in self.questions),
-            members=tuple(MemberView(m.name, {a: m.efficiency[c] for c, a in enumerate(self.activities) if m.efficiency[c] > 0},
-                                     m.present and not m.gone,
-                                     m.item.id if m.item is not None else None)
-                          for m in self.members if not m.gone),
-            stakeholders=tuple(stakeholders), review_due=self.review_due,
-            next_review=self.next_review, metrics=compute_metrics(self),
+            members=tuple(
+                MemberView(
+                    m.name,
+                    {
+                        a: m.efficiency[c]
+                        for c, a in enumerate(self.activities)
+                        if m.efficiency[c] > 0
+                    },
+                    m.present and not m.gone,
+                    m.item.id if m.item is not None else None,
+                )
+                for m in self.members
+                if not m.gone
+            ),
+            stakeholders=tuple(stakeholders),
+            review_due=self.review_due,
+            next_review=self.next_review,
+            metrics=compute_metrics(self),
         )
 
     def result(self) -> Any:
@@ -1083,7 +1231,8 @@ def simulate(
             sim.run_until(day)
             sim.apply(command)
     else:
-        sim = Simulation(scenario, seed, strategy=strategy, reporting=reporting,
-                         keep_records=keep_records)
+        sim = Simulation(
+            scenario, seed, strategy=strategy, reporting=reporting, keep_records=keep_records
+        )
     sim.run()
     return sim.result()

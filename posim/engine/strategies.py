@@ -86,7 +86,9 @@ ORDERINGS: dict[str, BuiltinOrdering] = {
             "shortest", "smallest estimate first", lambda i: (i.estimate_total, float(i.id))
         ),
         BuiltinOrdering(
-            "wsjf", "cost of delay / estimated effort, highest first", lambda i: (_wsjf(i), float(i.id))
+            "wsjf",
+            "cost of delay / estimated effort, highest first",
+            lambda i: (_wsjf(i), float(i.id)),
         ),
         BuiltinOrdering(
             "edf",
