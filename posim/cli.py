@@ -778,6 +778,7 @@ def compare(
     oracle: Annotated[
         bool,
         typer.Option(
+            "--oracle",
             help="Also find the best order by exhaustive search (at most 8 items, all known "
             "at day 0) and each strategy's regret."
         ),

@@ -693,7 +693,10 @@ def _step(container: Any, segment: str, where: str, path: str) -> Any:
         ]
         known = ", ".join(names) if names else f"indexes 0..{len(container) - 1}"
         raise CompareError(f"--set {path}: {where} has no entry {segment!r}; known: {known}")
-    raise CompareError(f"--set {path}: {where} is {json.dumps(container)}, not a mapping or a list")
+    raise CompareError(
+        f"--set {path}: {where} is {json.dumps(container)}, not a mapping or a list; "
+        f"set {where} itself"
+    )
 
 
 _OPEN_MAPPINGS = frozenset({"skills", "effort", "speed"})

@@ -122,7 +122,7 @@ def test_scenario_with_reaches_into_distributions(noisy_scenario: Scenario) -> N
         (
             "horizon_days.max",
             3,
-            "--set horizon_days.max: horizon_days is 20.0, not a mapping or a list",
+            "--set horizon_days.max: horizon_days is 20.0, not a mapping or a list; set horizon_days itself",
         ),
     ],
 )
