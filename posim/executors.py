@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -160,6 +161,34 @@ def _children_ignore_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def _without_main_script(function: Callable[..., Any]) -> Iterator[None]:
+    """Start ``spawn`` workers without re-running the user's ``__main__`` script.
+
+    A spawned worker normally imports the parent's main script first, so a
+    script that calls :func:`posim.compare` at top level, without an
+    ``if __name__ == "__main__":`` guard, would run again in every worker and
+    break the pool.  The work functions live in posim's own modules, so the
+    workers need nothing from ``__main__``: while they start, the main module
+    does not say where it came from.  (A ``function`` defined in ``__main__``
+    itself keeps the usual behaviour.)
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(function, "__module__", None) == "__main__":
+        yield
+        return
+    saved: dict[str, Any] = {
+        name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__
+    }
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 def _posim_version() -> str:
     """``posim.__version__`` where this runs (sent to Dask workers).
 
@@ -212,9 +241,11 @@ def _process(
     )
     finished_cleanly = False
     try:
-        pending: set[Future[tuple[int, list[Outcome]]]] = {
-            pool.submit(_run_batch, index, function, batch) for index, batch in enumerate(batches)
-        }
+        with _without_main_script(function):  # workers start during the first submits
+            pending: set[Future[tuple[int, list[Outcome]]]] = {
+                pool.submit(_run_batch, index, function, batch)
+                for index, batch in enumerate(batches)
+            }
 
         def finished() -> Iterator[tuple[int, list[Outcome]]]:
             nonlocal pending
@@ -253,7 +284,7 @@ def _dask(
     client: Any = None
     try:
         if scheduler is None:
-            with _children_ignore_interrupts():
+            with _children_ignore_interrupts(), _without_main_script(function):
                 cluster = dask.LocalCluster(
                     host="127.0.0.1",
                     n_workers=workers,

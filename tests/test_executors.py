@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import operator
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import NOISY_SCENARIO
@@ -133,3 +136,20 @@ def test_dask_unreachable_scheduler_is_a_clear_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr("posim.executors.CONNECT_TIMEOUT", "1s")
     with pytest.raises(ExecutorError, match=r"^--scheduler tcp://127\.0\.0\.1:9: cannot connect"):
         list(run_ordered(operator.neg, UNITS, executor="dask", scheduler="tcp://127.0.0.1:9"))
+
+
+def test_a_script_without_a_main_guard_works_with_a_pool(tmp_path: Path) -> None:
+    """Spawned workers do not re-run the user's script (which would break the pool)."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import operator\n"
+        "from posim.executors import run_ordered\n"
+        "print('script ran')\n"
+        "print(list(run_ordered(operator.neg, range(6), executor='process', jobs=2)))\n",
+        encoding="utf-8",
+    )
+    completed = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "script ran\n[0, -1, -2, -3, -4, -5]\n"
