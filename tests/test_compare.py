@@ -459,6 +459,22 @@ def test_compare_oracle_from_the_command_line(
     assert sorted(oracle["net_value"]["best_titles"]) == ["Cart", "Export", "Login", "Search"]
 
 
+def wait_for_cpu_seconds(pid: int, seconds: float, timeout: float = 60.0) -> None:
+    """Wait until process ``pid`` has used ``seconds`` of CPU (robust on a busy machine)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():  # not Linux: fall back to wall time
+        time.sleep(seconds + 2.0)
+        return
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / ticks >= seconds:  # utime + stime
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} did not get {seconds} s of CPU in {timeout} s")
+
+
 def test_ctrl_c_keeps_the_finished_replications_marked_partial(tmp_path: Path) -> None:
     out_dir = tmp_path / "partial"
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
@@ -486,7 +502,7 @@ def test_ctrl_c_keeps_the_finished_replications_marked_partial(tmp_path: Path) -
         text=True,
         env=environment,
     )
-    time.sleep(4.0)
+    wait_for_cpu_seconds(process.pid, 3.0)  # imports take about 1 s; then ~8 ms per run
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
