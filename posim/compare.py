@@ -772,8 +772,32 @@ class Sweep:
         """Replications finished for every value."""
         return len(self.seeds)
 
+    def paired(self) -> list[dict[str, dict[str, Any]] | None]:
+        """Per value, each metric minus its value at the first parameter value.
+
+        Paired by replication (every value ran on the same seeds), with the
+        Bonferroni adjustment for the ``len(values) - 1`` comparisons; ``None``
+        for the first value itself.
+        """
+        comparisons = max(1, len(self.values) - 1)
+        first = self.values[0]
+        return [None] + [
+            {
+                metric: stats.paired_difference(
+                    first[metric], per_value[metric], CONFIDENCE, comparisons
+                )
+                for metric in METRIC_NAMES
+            }
+            for per_value in self.values[1:]
+        ]
+
     def to_json(self, version: str) -> dict[str, Any]:
-        """The ``posim sweep --json`` document."""
+        """The ``posim sweep --json`` document.
+
+        ``sweep`` holds one entry per value: ``value``, ``summary`` (per
+        metric) and ``paired`` (per metric, the paired difference from the
+        first value; ``null`` for the first).
+        """
         document: dict[str, Any] = {
             "posim": version,
             "scenario": self.scenario,
@@ -784,8 +808,10 @@ class Sweep:
             "runs": self.runs,
             "seed": self.seed,
             "sweep": [
-                {"value": value, "summary": summary}
-                for value, summary in zip(self.parameter_values, self.summary, strict=True)
+                {"value": value, "summary": summary, "paired": paired}
+                for value, summary, paired in zip(
+                    self.parameter_values, self.summary, self.paired(), strict=True
+                )
             ],
             "partial": self.partial,
         }

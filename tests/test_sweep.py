@@ -159,6 +159,10 @@ def test_sweep_values_known_by_hand() -> None:
     lead_times = [summary["lead_time_mean"]["mean"] for summary in result.summary]
     assert lead_times == pytest.approx([1.5, 1.5, 7 / 5])
     assert result.summary[0]["items_done"]["ci95"] == [2.0, 2.0]
+    paired = result.paired()
+    assert paired[0] is None
+    assert [entry["items_done"]["mean_diff"] for entry in paired[1:]] == [2.0, 3.0]
+    assert paired[2]["items_done"]["comparisons"] == 2
 
 
 def test_sweep_matches_simulating_each_variant(noisy_scenario: Scenario) -> None:
@@ -223,6 +227,8 @@ def test_sweep_json_and_out(
     assert [entry["value"] for entry in document["sweep"]] == [1, 2, 3]
     assert [entry["summary"]["items_done"]["mean"] for entry in document["sweep"]] == [2, 4, 5]
     assert list(document["sweep"][0]["summary"]) == list(METRIC_NAMES)
+    assert document["sweep"][0]["paired"] is None
+    assert document["sweep"][2]["paired"]["items_done"]["mean_diff"] == 3.0
     assert (out_dir / "sweep.json").read_text(encoding="utf-8") == out
     lines = (out_dir / "runs.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("replication,seed,team.Dev.count,items_done,")
