@@ -45,6 +45,7 @@ from posim import stats
 from posim.engine import METRIC_NAMES, replication_seed, simulate
 from posim.engine.strategies import StrategyError, StrategySpec, parse_spec, resolve_ordering
 from posim.executors import DEFAULT_EXECUTOR, run_ordered
+from posim.runs import MAX_RUNS, dumps_json
 
 if TYPE_CHECKING:
     from posim.engine.items import ItemView
@@ -72,9 +73,6 @@ __all__ = [
 
 CONFIDENCE = 0.95
 """Family confidence of the paired intervals (per metric)."""
-
-MAX_RUNS = 1_000_000
-"""Most replications one call may run."""
 
 MAX_ORACLE_ITEMS = 8
 """Most items the exhaustive oracle accepts (8! = 40,320 orders)."""
@@ -916,12 +914,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("._") or "strategy"
 
 
-def _dumps(document: Any) -> str:
-    from posim.runs import dumps_json
-
-    return dumps_json(document)
-
-
 def _mark_partial(out: Path, done: int, requested: int) -> None:
     partial = out / PARTIAL_FILE
     if done < requested:
@@ -967,7 +959,7 @@ def write_comparison(
                 writer.writerow(
                     [replication, seed, name, spec.ordering, spec.reporting, *map(_cell, row)]
                 )
-    written[1].write_text(_dumps(result.to_json(version)), encoding="utf-8")
+    written[1].write_text(dumps_json(result.to_json(version)), encoding="utf-8")
     _mark_partial(folder, result.runs, result.runs_requested)
     if not plots:
         return written
@@ -1029,7 +1021,7 @@ def write_sweep(
                 row = [per_value[metric][replication] for metric in METRIC_NAMES]
                 shown = "none" if value is None else value
                 writer.writerow([replication, seed, shown, *map(_cell, row)])
-    written[1].write_text(_dumps(result.to_json(version)), encoding="utf-8")
+    written[1].write_text(dumps_json(result.to_json(version)), encoding="utf-8")
     _mark_partial(folder, result.runs, result.runs_requested)
     if not plots:
         return written
