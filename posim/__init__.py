@@ -24,7 +24,7 @@ from importlib.metadata import version as _distribution_version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from posim.compare import Comparison, Sweep, compare, sweep
+    from posim.comparison import Comparison, Sweep, compare, sweep
     from posim.engine import Result, simulate
     from posim.runs import RunResult, run_replications
     from posim.scenario import Scenario, ScenarioError, load_scenario
@@ -43,10 +43,10 @@ _LAZY: dict[str, str] = {
     "Result": "posim.engine",
     "run_replications": "posim.runs",
     "RunResult": "posim.runs",
-    "compare": "posim.compare",
-    "Comparison": "posim.compare",
-    "sweep": "posim.compare",
-    "Sweep": "posim.compare",
+    "compare": "posim.comparison",
+    "Comparison": "posim.comparison",
+    "sweep": "posim.comparison",
+    "Sweep": "posim.comparison",
 }
 
 __all__ = [

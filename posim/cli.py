@@ -491,7 +491,7 @@ def new_scenario(
 
 
 # --------------------------------------------------------------------------
-# compare and sweep (the library is posim.compare; these only parse and print)
+# compare and sweep (the library is posim.comparison; these only parse and print)
 # --------------------------------------------------------------------------
 
 INTERRUPTED = 130
@@ -788,14 +788,14 @@ def compare(
 ) -> None:
     """Compare strategies on the same random numbers: summaries and paired differences."""
     from posim import __version__
-    from posim.compare import (
+    from posim.comparison import (
         add_regret,
         check_oracle,
         check_strategies,
         find_best_order,
         write_comparison,
     )
-    from posim.compare import compare as run_compare
+    from posim.comparison import compare as run_compare
     from posim.engine import METRIC_NAMES, ORDERINGS
     from posim.executors import check_executor
     from posim.plots import PlotsUnavailable
@@ -892,8 +892,8 @@ def sweep(
 ) -> None:
     """Sensitivity of every metric to one scenario parameter (e.g. a WIP limit)."""
     from posim import __version__
-    from posim.compare import parse_setting, write_sweep
-    from posim.compare import sweep as run_sweep
+    from posim.comparison import parse_setting, write_sweep
+    from posim.comparison import sweep as run_sweep
     from posim.engine import METRIC_NAMES
     from posim.executors import check_executor
     from posim.plots import PlotsUnavailable

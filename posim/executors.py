@@ -18,7 +18,7 @@ Units travel in batches (several per task, a few tasks per worker), so the
 per-task overhead stays small.  Each batch's results are keyed by its index
 and handed on in index order, so a caller that reduces them in the order it
 receives them gets byte-identical output for every executor and job count.
-Nothing here knows about simulations: :mod:`posim.compare` and
+Nothing here knows about simulations: :mod:`posim.comparison` and
 :mod:`posim.runs` supply the functions and units.
 """
 

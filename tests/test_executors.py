@@ -14,7 +14,7 @@ import pytest
 from conftest import NOISY_SCENARIO
 
 import posim
-from posim.compare import compare
+from posim.comparison import compare
 from posim.executors import (
     ExecutorError,
     _batches,

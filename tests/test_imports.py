@@ -62,7 +62,7 @@ def test_public_names_resolve() -> None:
     assert posim.Result is Result
     assert posim.load_scenario is load_scenario
     assert posim.Scenario is Scenario
-    from posim.compare import Comparison
+    from posim.comparison import Comparison
 
     assert posim.Comparison is Comparison
     assert isinstance(posim.compare(posim.load_scenario("tutorial"), ["fifo"], runs=1), Comparison)

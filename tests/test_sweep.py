@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from posim.cli import main
-from posim.compare import CompareError, parse_setting, scenario_with, sweep
+from posim.comparison import CompareError, parse_setting, scenario_with, sweep
 from posim.engine import METRIC_NAMES, replication_seed, simulate
 from posim.scenario import Scenario
 

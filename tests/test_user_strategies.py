@@ -12,7 +12,7 @@ import pytest
 from conftest import NOISY_SCENARIO, REPO_ROOT
 
 from posim.cli import main
-from posim.compare import compare
+from posim.comparison import compare
 from posim.engine import METRIC_NAMES, simulate
 from posim.scenario import Scenario
 

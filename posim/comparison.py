@@ -22,9 +22,8 @@ Work is spread by :func:`posim.executors.run_ordered`; results come back keyed
 by replication and are reduced in replication order, so the output is the
 same, to the byte, for every executor and job count.
 
-``import posim.compare`` also makes the *module* callable (``posim.compare(...)``
-calls :func:`compare`), because importing this submodule rebinds the package
-attribute ``posim.compare`` from the function to the module.
+The module is ``posim.comparison`` (not ``posim.compare``) so that importing
+it never rebinds the package attribute ``posim.compare``, the function.
 """
 
 from __future__ import annotations
@@ -34,8 +33,6 @@ import itertools
 import json
 import math
 import re
-import sys
-import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1042,13 +1039,3 @@ def write_sweep(
         )
     )
     return written
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`compare` (see the module docstring)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Comparison:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
