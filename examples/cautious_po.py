@@ -17,10 +17,8 @@ The protocol (see :mod:`posim.engine.strategies`):
   enters the backlog, and orders both the backlog and what the team pulls
   next by it (ties fall back to the item id);
 * ``triage(item, inbox_view)`` (optional): ``True`` to accept a stakeholder
-  request into the backlog, ``False`` to decline it.  ``inbox_view`` gives the
-  board as the PO sees it (a :class:`posim.engine.Snapshot`); the engine may
-  pass it as a zero-argument callable that builds the snapshot only when
-  called, so call it when it is callable.
+  request into the backlog, ``False`` to decline it.  ``inbox_view`` is the
+  board as the PO sees it (a :class:`posim.engine.Snapshot`).
 
 ``item`` is a :class:`posim.engine.items.ItemView`: what a product owner can
 see (value, cost of delay per day, estimates, class of service, requester and
@@ -67,7 +65,6 @@ class Cautious:
 
     def triage(self, item: Any, inbox_view: Any) -> bool:
         """Accept every request while the backlog is short, then only valuable ones."""
-        board = inbox_view() if callable(inbox_view) else inbox_view
-        if len(board.backlog) < self.backlog_limit:
+        if len(inbox_view.backlog) < self.backlog_limit:
             return True
         return item.value / max(item.estimate_total, 1e-9) >= self.value_per_day_bar

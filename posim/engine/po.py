@@ -464,7 +464,7 @@ class StrategyPO(ProductOwnerPolicy):
 
     def _accepts(self, item: Item) -> bool:
         if self._triage_hook is not None:
-            return bool(self._triage_hook(self.sim.view(item), self.sim.snapshot))
+            return bool(self._triage_hook(self.sim.view(item), self.sim.snapshot()))
         if self.triage_policy == "value_bar":
             return item.value / max(item.estimate_total, 1e-9) >= self.value_bar
         if self.triage_policy == "cap_backlog":
