@@ -31,7 +31,10 @@ def posim_script() -> str:
 def tmux(tmp_path: Path, posim_home: Path) -> Iterator[Callable[..., str]]:
     """Run tmux commands on a private server; the session is killed afterwards."""
     socket = str(tmp_path / "tmux.sock")
-    env = {**os.environ, "POSIM_HOME": str(posim_home), "TERM": "xterm-256color"}
+    # COLUMNS/LINES (set by some runners) would override the pane's real size
+    # in shutil.get_terminal_size, and the game would draw at that size.
+    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env = {**inherited, "POSIM_HOME": str(posim_home), "TERM": "xterm-256color"}
 
     def run(*args: str) -> str:
         done = subprocess.run(
