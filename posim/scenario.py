@@ -11,6 +11,7 @@ Every problem is reported at once, one line each, as
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import math
@@ -1264,6 +1265,52 @@ def _validation_problems(exc: ValidationError, data: Any) -> list[tuple[PathTupl
     return result
 
 
+
+REPAIR_ROUNDS = 8
+"""How many times :func:`_cross_checks_despite` removes broken fields and validates again."""
+
+
+def _cross_checks_despite(
+    exc: ValidationError, data: Any, reported: list[PathTuple]
+) -> list[tuple[PathTuple, str]]:
+    """Cross-reference problems hidden behind field errors, so all are reported at once.
+
+    The cross-checks (unknown activities, templates, stakeholders, members…)
+    run only once every field is valid.  To report them together with the
+    field errors, drop each broken optional field from a copy of the data and
+    validate again; when only cross-check problems remain, they are returned
+    (those at an already reported path left out).  A broken field that cannot
+    be dropped (a required one, or a list entry) ends the attempt: nothing is
+    guessed.
+    """
+    repaired = copy.deepcopy(data)
+    error = exc
+    for _ in range(REPAIR_ROUNDS):
+        for detail in error.errors(include_url=False):
+            crosscheck = (detail.get("ctx") or {}).get("error")
+            if isinstance(crosscheck, CrossCheckError):
+                return [
+                    (tuple(sub), message)
+                    for sub, message in crosscheck.problems
+                    if not any(tuple(sub)[: len(r)] == r for r in reported if r)
+                ]
+            kind = str(detail["type"])
+            if kind == "missing":
+                return []
+            path, _, _ = _split_loc(tuple(detail["loc"]), repaired, kind)
+            parent = _value_at(repaired, path[:-1]) if path else None
+            if not path or not isinstance(parent, dict) or path[-1] not in parent:
+                return []
+            del parent[path[-1]]
+        try:
+            Scenario.model_validate(repaired, strict=True)
+        except ValidationError as again:
+            error = again
+        else:
+            return []
+    return []
+
+
 def _non_finite(data: Any, path: PathTuple = ()) -> list[PathTuple]:
     """Paths of every NaN or infinite number in plain data."""
     if isinstance(data, float) and not math.isfinite(data):
@@ -1362,7 +1409,9 @@ def parse_scenario(text: str | bytes, filename: str = "<string>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
-        for path, message in _validation_problems(exc, data):
+        problems_found = _validation_problems(exc, data)
+        problems_found += _cross_checks_despite(exc, data, [p for p, _ in problems_found])
+        for path, message in problems_found:
             if any(path[: len(f)] == f for f in flagged if f):
                 continue  # already reported while reading (NaN, unsupported tag, ...)
             if message == "must be a finite number" and any(

@@ -432,3 +432,24 @@ def test_pure_python_yaml_reads_words_and_numbers_alike(monkeypatch: pytest.Monk
     monkeypatch.setattr(posim.scenario, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
     assert parse_scenario(text, "a.yaml") == with_libyaml
     assert (with_libyaml.name, with_libyaml.horizon_days) == ("No", 10.0)
+
+
+def test_field_errors_and_dangling_references_are_reported_together() -> None:
+    """Cross-reference problems are not hidden behind field errors (all problems at once)."""
+    path = DATA / "bad_mixed.yaml"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    lines = str(caught.value).splitlines()
+    expected = [
+        (5, "workflow.0.wip", "must be >= 1"),
+        (6, "workflow.1.wipp", "unknown field 'wipp'"),
+        (8, "team.0.skills.design", "unknown activity 'design'"),
+        (11, "stakeholders.0.trust", "must be <= 100"),
+        (11, "stakeholders.0.requests.template", "unknown template 'nosuch'"),
+        (13, "templates.feature.colour", "unknown field 'colour'"),
+        (15, "backlog.0.requester", "unknown stakeholder 'Nobody'"),
+        (17, "events.0.leave", "unknown member 'Ghost'"),
+    ]
+    assert len(lines) == len(expected), lines
+    for line, (number, dotted, message) in zip(lines, expected, strict=True):
+        assert line.startswith(f"{path}:{number}: {dotted}: {message}"), line
