@@ -780,7 +780,7 @@ def compare(
         typer.Option(
             "--oracle",
             help="Also find the best order by exhaustive search (at most 8 items, all known "
-            "at day 0) and each strategy's regret."
+            "at day 0) and each strategy's regret.",
         ),
     ] = False,
     metric: MetricOption = None,
@@ -963,6 +963,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("posim: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as error:
+        # A user strategy that fails while running (in this process or in a
+        # worker) is the user's input: one line, status 2, no traceback.
+        from posim.engine.strategies import StrategyError
+
+        if not isinstance(error, StrategyError):
+            raise
+        print(f"posim: {error}", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
     if status == 130:  # Typer turned Ctrl-C into status 130
         print("posim: interrupted", file=sys.stderr)
     sys.exit(status if isinstance(status, int) else 0)

@@ -174,3 +174,21 @@ def test_loading_errors_are_one_clear_line(
 
 def test_noisy_fixture_is_the_one_used_here() -> None:
     assert Scenario.model_validate(NOISY_SCENARIO).name == "Noisy"
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_strategy_that_raises_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    buggy = tmp_path / "buggy.py"
+    buggy.write_text("class Buggy:\n    def priority(self, item, now):\n        return 1 / 0\n")
+    spec = f"{buggy}:Buggy"
+    args = ["run", "tutorial", "--strategy", spec] if command == "run" else [
+        "compare", "tutorial", "--strategy", "fifo", "--strategy", spec, "--runs", "2"
+    ]  # fmt: skip
+    code, out, err = invoke(capsys, *args)
+    assert code == 2
+    assert "Traceback" not in err + out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "priority() raised ZeroDivisionError: division by zero" in lines[0]

@@ -29,6 +29,7 @@ from posim.engine import trust as tr
 from posim.engine.strategies import (
     BuiltinOrdering,
     Ordering,
+    StrategyError,
     StrategySpec,
     parse_spec,
     resolve_ordering,
@@ -434,12 +435,23 @@ class StrategyPO(ProductOwnerPolicy):
         """The ordering's key (computed once, when the item enters the backlog)."""
         if self._fast_key is not None:
             return self._fast_key(item)  # type: ignore[arg-type]
-        return self.ordering.priority(self.sim.view(item), self.sim.now)
+        return self._user_call(
+            "priority", self.ordering.priority, self.sim.view(item), self.sim.now
+        )
+
+    def _user_call(self, method: str, function: Any, *args: Any) -> Any:
+        """Call a user strategy's method; its failure becomes a one-line StrategyError."""
+        try:
+            return function(*args)
+        except Exception as error:
+            raise StrategyError(
+                f"strategy {self.label!r}: {method}() raised {type(error).__name__}: {error}"
+            ) from None
 
     def pull_rank(self, item: Item, backlog_key: Any) -> Any:
         """Committed items are pulled in the ordering's order too (the backlog key)."""
         if backlog_key is None:
-            return self.ordering.priority(self.sim.view(item), self.sim.now)
+            return self.priority(item)
         return backlog_key
 
     def on_request(self, item: Item) -> None:
@@ -464,7 +476,10 @@ class StrategyPO(ProductOwnerPolicy):
 
     def _accepts(self, item: Item) -> bool:
         if self._triage_hook is not None:
-            return bool(self._triage_hook(self.sim.view(item), self.sim.snapshot()))
+            accept = self._user_call(
+                "triage", self._triage_hook, self.sim.view(item), self.sim.snapshot()
+            )
+            return bool(accept)
         if self.triage_policy == "value_bar":
             return item.value / max(item.estimate_total, 1e-9) >= self.value_bar
         if self.triage_policy == "cap_backlog":
