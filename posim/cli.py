@@ -12,6 +12,7 @@ is a terminal.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -218,6 +219,9 @@ def play(
     from posim.scenario import ScenarioError
     from posim.tui.app import build_app
 
+    # A terminal is needed, unless a driver of its own is set (posim serve's web driver).
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and "TEXTUAL_DRIVER" not in os.environ:
+        fail(["posim play needs a terminal (for headless runs use posim run or posim replay)"])
     try:
         game = build_app(scenario, load=load_file, seed=seed)
     except SaveError as error:

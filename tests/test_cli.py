@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -352,3 +353,22 @@ def test_console_script_reports_errors_without_traceback() -> None:
     assert completed.stdout == ""
     assert completed.stderr.startswith("unknown strategy 'nope'")
     assert "Traceback" not in completed.stderr
+
+
+def test_play_without_a_terminal_says_so_and_exits(posim_command: list[str]) -> None:
+    """No terminal (and no web driver): one line and status 2, not a game spinning blind."""
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_DRIVER"}
+    done = subprocess.run(
+        [*posim_command, "play"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == (
+        "posim play needs a terminal (for headless runs use posim run or posim replay)"
+    )
