@@ -41,6 +41,8 @@ MAX_HORIZON_DAYS = 3650.0
 """Hard cap on ``horizon_days`` (ten years of working days)."""
 MAX_ITEMS = 20_000
 """Hard cap on explicit plus generated backlog items."""
+MAX_EXPECTED_REQUESTS = 200_000
+"""Hard cap on the requests one stakeholder is expected to send over the horizon."""
 MAX_MEMBERS = 200
 """Hard cap on team members (after ``count`` expansion)."""
 MAX_STAKEHOLDERS = 100
@@ -750,6 +752,22 @@ class Scenario(_Model):
                     problems.append((("backlog", i, "due"), "a fixed_date item needs a due day"))
         if total_items > MAX_ITEMS:
             problems.append((("backlog",), f"at most {MAX_ITEMS} items (got {total_items})"))
+        for i, stakeholder in enumerate(self.stakeholders):
+            spec = stakeholder.requests
+            if spec is None:
+                continue
+            window = min(spec.until or self.horizon_days, self.horizon_days) - spec.first
+            gap = dist_mean(spec.every)
+            expected = max(0.0, window) / gap if gap > 0 else math.inf
+            if expected > MAX_EXPECTED_REQUESTS:
+                problems.append(
+                    (
+                        ("stakeholders", i, "requests", "every"),
+                        f"about {expected:,.0f} requests over the horizon; at most "
+                        f"{MAX_EXPECTED_REQUESTS:,} (a mean gap of at least "
+                        f"{window / MAX_EXPECTED_REQUESTS:.2g} days)",
+                    )
+                )
         for i, event in enumerate(self.events):
             for key in ("leave", "absent"):
                 target = getattr(event, key)
