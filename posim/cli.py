@@ -210,24 +210,34 @@ def play(
     seed: Annotated[
         int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's).")
     ] = None,
+    menu: Annotated[
+        bool,
+        typer.Option(
+            "--menu", help="Open the title screen (new game, continue, career) instead."
+        ),
+    ] = False,
 ) -> None:
     """Play a scenario in the terminal: you are the product owner.
 
-    With no scenario, the title screen (its first entry plays the tutorial).
+    With no scenario, the built-in tutorial; `m` on the board (or --menu) opens the
+    title screen: new game, continue the autosave, career.
     """
     from posim.saves import SaveError
     from posim.scenario import ScenarioError
     from posim.tui.app import build_app
 
-    # A terminal is needed, unless a driver of its own is set (posim serve's web driver).
-    if not (sys.stdin.isatty() and sys.stdout.isatty()) and "TEXTUAL_DRIVER" not in os.environ:
-        fail(["posim play needs a terminal (for headless runs use posim run or posim replay)"])
     try:
-        game = build_app(scenario, load=load_file, seed=seed)
+        if menu and scenario is None and load_file is None:
+            game = build_app(None, seed=seed)
+        else:
+            game = build_app(scenario or "tutorial", load=load_file, seed=seed)
     except SaveError as error:
         fail([str(error)])
     except ScenarioError as error:
         fail(str(problem) for problem in error.problems)
+    # A terminal is needed, unless a driver of its own is set (posim serve's web driver).
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and "TEXTUAL_DRIVER" not in os.environ:
+        fail(["posim play needs a terminal (for headless runs use posim run or posim replay)"])
     game.run()
     raise typer.Exit(game.return_code or 0)
 
@@ -236,7 +246,7 @@ def play(
 def serve(
     scenario: Annotated[
         str | None,
-        typer.Argument(help="A scenario file or built-in scenario name (default: title screen)."),
+        typer.Argument(help="A scenario file or built-in scenario name (default: the title screen)."),
     ] = None,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 0.0.0.0 lets the whole room connect.")

@@ -117,13 +117,15 @@ class ServeError(Exception):
 
 
 def game_command(scenario: str | None = None, python: str | None = None) -> list[str]:
-    """The command each browser tab runs: ``python -m posim play [SCENARIO]``.
+    """The command each browser tab runs: ``python -m posim play SCENARIO`` (or ``--menu``).
 
     A scenario given as an existing file is made absolute, so the game finds
     it whatever its working folder; anything else (a built-in name) is kept.
     """
     command = [python or sys.executable, "-m", "posim", "play"]
-    if scenario is not None:
+    if scenario is None:
+        command.append("--menu")  # a workshop starts at the title screen: pick a scenario
+    else:
         path = Path(scenario)
         command.append(str(path.resolve()) if path.is_file() else scenario)
     return command

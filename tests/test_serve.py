@@ -179,7 +179,7 @@ async def _connect(
 
 
 def test_game_command_runs_posim_play_with_this_python(tmp_path: Path) -> None:
-    assert game_command() == [sys.executable, "-m", "posim", "play"]
+    assert game_command() == [sys.executable, "-m", "posim", "play", "--menu"]
     assert game_command("tutorial") == [sys.executable, "-m", "posim", "play", "tutorial"]
     scenario = tmp_path / "mine.yaml"
     scenario.write_text("posim: 1\n")

@@ -65,7 +65,7 @@ def wait_for(screen: Callable[[], str], text: str, timeout: float = 20.0) -> str
 
 def test_play_in_tmux(tmux: Callable[..., str], tmp_path: Path, posim_home: Path) -> None:
     status = tmp_path / "status"
-    command = f"{posim_script()}  play; echo $? > {status}"
+    command = f"{posim_script()}  play --menu; echo $? > {status}"
     tmux("new-session", "-d", "-s", "posim", "-x", "120", "-y", "40", command)
 
     def screen() -> str:

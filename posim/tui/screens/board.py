@@ -63,6 +63,7 @@ class BoardScreen(Screen[None]):
         Binding("left", "lane(-1)", "Lane ←", show=False),
         Binding("right", "lane(1)", "Lane →", show=False),
         Binding("question_mark", "help", "Help"),
+        Binding("m", "menu", "Menu", show=False),
     ]
 
     def __init__(self, game: Game) -> None:
@@ -584,3 +585,7 @@ class BoardScreen(Screen[None]):
     def action_help(self) -> None:
         """Show the help."""
         self.app.push_screen(HelpScreen())
+
+    def action_menu(self) -> None:
+        """Autosave and go to the title screen (new game, continue, career)."""
+        self.app.new_game()  # type: ignore[attr-defined]

@@ -130,6 +130,7 @@ backlog. The top of the backlog is committed to Ready whenever it has room.
 | `p` | auto-pause on new requests, questions and reviews: on / off |
 | `g` | board / charts tab |
 | `s` | save the game |
+| `m` | menu: new game, continue, career (the game is autosaved) |
 | Ctrl+P | every command |
 | Ctrl+Q | save and quit |
 
