@@ -463,3 +463,17 @@ async def test_cards_show_class_age_worker_and_block() -> None:
         assert f"waited {waited:.1f}d" in str(inbox.options[0].prompt)
         detail = str(board.query_one("#detail-text").render())
         assert "value" in detail and "cost of delay" in detail
+
+
+async def test_menu_key_autosaves_and_opens_the_title_screen(posim_home: Path) -> None:
+    from posim.tui.screens.title import TitleScreen
+
+    app = build_app("tutorial")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("full_stop")  # one day, so the autosave has something to keep
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, TitleScreen)
+        assert app.game is None
+        assert (posim_home / "autosave.json").exists()
