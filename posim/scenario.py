@@ -1202,7 +1202,8 @@ def _friendly(error: Any, path: PathTuple, data: Any) -> tuple[PathTuple, str]:
         return path, f"must be {ctx.get('expected')} (got {value!r})"
     if kind in ("too_short", "too_long"):
         return path, (
-            f"needs at least {ctx.get('min_length')} entries"
+            f"needs at least {ctx.get('min_length')} "
+            f"{'entry' if ctx.get('min_length') == 1 else 'entries'}"
             if kind == "too_short"
             else f"at most {ctx.get('max_length')} entries (got {ctx.get('actual_length')})"
         )
@@ -1379,7 +1380,7 @@ def parse_scenario(text: str | bytes, filename: str = "<string>") -> Scenario:
         raise _fail(filename, f"file too large ({len(text)} characters; at most {MAX_FILE_BYTES})")
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise _fail(filename, "the file is empty")
+        raise _fail(filename, "the file is empty", 1)
 
     found: list[tuple[PathTuple, int | None, str]] = []
     try:
@@ -1411,7 +1412,7 @@ def parse_scenario(text: str | bytes, filename: str = "<string>") -> Scenario:
         raise _fail(filename, "nested too deeply") from None
 
     if data is None and not found:
-        raise _fail(filename, "the file is empty")
+        raise _fail(filename, "the file is empty", 1)
     if not isinstance(data, dict):
         if found:
             raise ScenarioError([Problem(filename, line, _dotted(p), m) for p, line, m in found])

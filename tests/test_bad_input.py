@@ -221,11 +221,11 @@ def test_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
 
 def test_empty_file() -> None:
     path = DATA / "bad_empty.yaml"
-    assert problems_of(path) == [f"{path}: the file is empty"]
+    assert problems_of(path) == [f"{path}:1: the file is empty"]
 
 
 def test_only_comments_is_empty(tmp_path: Path) -> None:
-    assert problems_in("# nothing here\n\n", tmp_path) == ["scenario.yaml: the file is empty"]
+    assert problems_in("# nothing here\n\n", tmp_path) == ["scenario.yaml:1: the file is empty"]
 
 
 def test_a_list_instead_of_a_mapping() -> None:

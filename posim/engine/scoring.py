@@ -225,5 +225,5 @@ def score(
         explanation = f"{sentence}: {fraction:.2f} x weight {weight:.0%} = {points:.1f} points."
         terms.append(ScoreTerm(name, fraction, weight, points, explanation, measured))
     # Rounded so that float noise never turns an 85.0 into a B.
-    total = round(sum(term.points for term in terms), 9)
+    total = float(round(sum(term.points for term in terms), 9))
     return Score(total, grade_for(total), tuple(terms))

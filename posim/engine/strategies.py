@@ -140,8 +140,9 @@ def parse_spec(spec: str, default_reporting: str = "honest") -> StrategySpec:
     if not ordering:
         raise StrategyError(f"strategy {spec!r}: empty ordering")
     if reporting not in REPORTING_POLICIES:
+        where = f"strategy {spec!r}" if "+" in text else "--reporting"
         raise StrategyError(
-            f"strategy {spec!r}: unknown reporting policy {reporting!r}; "
+            f"{where}: unknown reporting policy {reporting!r}; "
             f"use one of {', '.join(REPORTING_POLICIES)}"
         )
     if ":" not in ordering and ordering not in ORDERINGS:
