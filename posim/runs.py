@@ -67,23 +67,25 @@ class Replication:
     """The score term by term: ``total``, ``grade`` and ``terms`` (see :func:`score_json`)."""
 
 
-def score_json(score: Any) -> dict[str, Any]:
-    """A :class:`posim.engine.scoring.Score` as JSON: total, grade, and each term."""
-    return {
-        "total": score.total,
-        "grade": score.grade,
-        "terms": [
-            {
-                "name": term.name,
-                "measured": term.measured,
-                "value": term.value,
-                "weight": term.weight,
-                "points": term.points,
-                "explanation": term.explanation,
-            }
-            for term in score.terms
-        ],
-    }
+def score_json(score: Any, explain: bool = True) -> dict[str, Any]:
+    """A :class:`posim.engine.scoring.Score` as JSON: total, grade, and each term.
+
+    With ``explain``, each term carries its sentence; many replications leave the
+    sentences out, so memory stays flat (the numbers are all there).
+    """
+    terms = []
+    for term in score.terms:
+        row: dict[str, Any] = {
+            "name": term.name,
+            "measured": term.measured,
+            "value": term.value,
+            "weight": term.weight,
+            "points": term.points,
+        }
+        if explain:
+            row["explanation"] = term.explanation
+        terms.append(row)
+    return {"total": score.total, "grade": score.grade, "terms": terms}
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ class _Unit:
     replication: int
     seed: int
     keep_records: bool
+    explain: bool = False
+    """Keep each score term's sentence (for a single run's table; long runs skip it)."""
 
 
 def _simulate_unit(unit: _Unit) -> Replication:
@@ -192,7 +196,7 @@ def _simulate_unit(unit: _Unit) -> Replication:
         metrics=dict(result.metrics),
         items=list(result.items) if unit.keep_records else [],
         records=list(result.records) if unit.keep_records else [],
-        score=score_json(result.score),
+        score=score_json(result.score, explain=unit.explain),
     )
 
 
@@ -253,7 +257,15 @@ def run_replications(
     spec = check_run_options(strategy, reporting, runs, jobs)
     root = scenario.seed if seed is None else seed
     units = [
-        _Unit(scenario, spec.ordering, spec.reporting, r, replication_seed(root, r), keep_records)
+        _Unit(
+            scenario,
+            spec.ordering,
+            spec.reporting,
+            r,
+            replication_seed(root, r),
+            keep_records,
+            explain=runs == 1,
+        )
         for r in range(runs)
     ]
     workers = min(worker_count(jobs), runs)
