@@ -61,6 +61,12 @@ def test_run_json_document_has_exactly_the_design_shape(
         "posim", "scenario", "strategy", "reporting", "seed", "runs", "summary", "grades"
     ]  # fmt: skip
     assert sum(document["grades"].values()) == 3
+    # One run: the score term by term.
+    code, out, err = invoke(capsys, "run", str(path), "--strategy", "wsjf", "--json")
+    single = json.loads(out)["runs"][0]["score"]
+    assert single["terms"][0]["name"] == "net_value"
+    assert sum(t["points"] for t in single["terms"]) == pytest.approx(single["total"], abs=1e-6)
+    assert all(t["explanation"] for t in single["terms"])
     assert document["posim"] == __version__
     assert document["scenario"] == "Noisy"
     assert document["strategy"] == "wsjf"
@@ -69,11 +75,11 @@ def test_run_json_document_has_exactly_the_design_shape(
     assert [run["replication"] for run in document["runs"]] == [0, 1, 2]
     for run in document["runs"]:
         assert list(run) == ["replication", "seed", "metrics", "score"]
-        assert run["score"]["total"] == run["metrics"]["score"]
+        assert run["score"] == {
+            "total": run["metrics"]["score"],
+            "grade": run["score"]["grade"],
+        }
         assert run["score"]["grade"] in document["grades"]
-        assert sum(t["points"] for t in run["score"]["terms"]) == pytest.approx(
-            run["score"]["total"], abs=1e-6
-        )
         assert run["seed"] == replication_seed(NOISY_SCENARIO["seed"], run["replication"])
         assert list(run["metrics"]) == list(METRIC_NAMES)
     assert list(document["summary"]) == list(METRIC_NAMES)
