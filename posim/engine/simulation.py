@@ -1,8 +1,10 @@
 """The SimPy model: a team pulling work through a product owner's Kanban board.
 
 :class:`Simulation` is built from a validated :class:`~posim.scenario.Scenario`
-and a root seed.  Team members are long-lived SimPy processes that pull work
-(the Kanban shape): a free member takes the highest-ranked item it can work on
+and a root seed.  Team members pull work (the Kanban shape) as long-lived
+state machines rather than SimPy processes: a piece of work is one timeout
+whose callback finishes it, so an item costs two SimPy events (its arrival and
+its work).  A free member takes the highest-ranked item it can work on
 whose next column has room, expedite items first (they may exceed a limit by
 one).  A defect found in the last activity sends the item back upstream at
 once, whatever the limit there (waiting for room could deadlock a full board).
@@ -17,6 +19,7 @@ a strategy (or a person, through the game) issues them at decision points.
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import heapq
 import math
@@ -45,8 +48,6 @@ class MemberState:
     """A team member's live state."""
 
     __slots__ = (
-        "chunk_rate",
-        "chunk_start",
         "columns",
         "efficiency",
         "gone",
@@ -54,11 +55,15 @@ class MemberState:
         "item",
         "joined",
         "name",
+        "on_done",
         "present",
-        "process",
         "ramp_days",
         "waiting",
-        "wake",
+        "work",
+        "work_amount",
+        "work_speed",
+        "work_start",
+        "work_strikes",
     )
 
     def __init__(self, index: int, name: str, efficiency: list[float], joined: float, ramp: float):
@@ -72,11 +77,14 @@ class MemberState:
         self.present = True
         self.gone = False
         self.waiting = False
-        self.wake: simpy.Event | None = None
         self.item: Item | None = None
-        self.process: simpy.Process | None = None
-        self.chunk_start = 0.0
-        self.chunk_rate = 1.0
+        self.work: simpy.Event | None = None
+        """The timeout of the work in progress (None: not working)."""
+        self.work_start = 0.0
+        self.work_amount = 0.0
+        self.work_speed = 1.0
+        self.work_strikes = False
+        self.on_done: Callable[[simpy.Event], None] = lambda event: None
 
     def rate(self, column: int, now: float) -> float:
         """Work done per day in ``column`` at time ``now`` (ramp-up included)."""
@@ -309,7 +317,7 @@ class Simulation:
             self.po = StrategyPO(self, strategy, reporting)
         self.strategy_label = self.po.label
         for member in scenario.team:
-            self._add_members(member, joined=0.0, ramp=0.0)
+            self._add_members(member, joined=0.0, ramp=0.0, start=False)
         self._building = True
         self._create_backlog()
         self._building = False
@@ -320,7 +328,9 @@ class Simulation:
             self.env.process(self._scripted_event(event))
         self._schedule_random_absences()
         self.po.start()
-        self._dispatch()
+        # The team starts on the clock's first step, so a person can still
+        # reorder the backlog at day 0 before anyone pulls.
+        self.schedule(0.0, self._start_team)
 
     # ------------------------------------------------------------------
     # Records
@@ -707,7 +717,10 @@ class Simulation:
     # Team
     # ------------------------------------------------------------------
 
-    def _add_members(self, member: Member, joined: float, ramp: float) -> list[MemberState]:
+    def _add_members(
+        self, member: Member, joined: float, ramp: float, start: bool = True
+    ) -> list[MemberState]:
+        """Add members; with ``start`` they look for work at once (else see :meth:`_start_team`)."""
         names = (
             [member.name]
             if member.count == 1
@@ -717,8 +730,10 @@ class Simulation:
         for name in names:
             efficiency = [float(member.skills.get(a, 0.0)) for a in self.activities]
             state = MemberState(len(self.members), name, efficiency, joined, ramp)
+            state.on_done = functools.partial(self._work_done, state)
             self.members.append(state)
-            state.process = self.env.process(self._member(state))
+            if start:
+                self._member_free(state)
             added.append(state)
         return added
 
@@ -748,14 +763,20 @@ class Simulation:
         if event.day > 0:
             yield self.env.timeout(event.day)
         if event.join is not None:
-            for state in self._add_members(event.join, self.now, event.ramp_up_days):
+            joined = self._add_members(event.join, self.now, event.ramp_up_days, start=False)
+            for state in joined:
                 self.record("joined", member=state.name, value=event.ramp_up_days)
+            for state in joined:
+                self._member_free(state)
             self._dispatch()
         elif event.leave is not None:
             for state in self._members_named(event.leave):
                 state.gone = True
-                self._take_away(state)
+                if state.waiting:
+                    state.waiting = False
+                    self.waiting_members -= 1
                 self.record("left", member=state.name)
+                self._take_away(state)
         elif event.absent is not None:
             for state in self._members_named(event.absent):
                 self.env.process(self._absence(state, self.now, event.days))
@@ -767,102 +788,115 @@ class Simulation:
             yield self.env.timeout(start - self.now)
         if state.gone or not state.present:
             return
-        state.present = False
-        self._take_away(state)
         self.record("absent", member=state.name, value=days)
+        self._take_away(state)
         yield self.env.timeout(days)
         if state.gone:
             return
         state.present = True
         self.record("returned", member=state.name)
-        self._dispatch()
+        if not state.waiting and state.item is None:
+            self._member_free(state)
+        else:
+            self._dispatch()
 
     def _take_away(self, state: MemberState) -> None:
-        """Stop a member's current work (absence or leaving)."""
+        """Stop a member's current work (absence or leaving); the item keeps its progress."""
         state.present = False
-        if state.item is not None and state.process is not None and state.process.is_alive:
-            state.process.interrupt("away")
+        item = state.item
+        if item is None or state.work is None:
+            return
+        now = self.env.now
+        column = item.column
+        item.remaining[column] -= (
+            state.work_between(column, state.work_start, now) * state.work_speed
+        )
+        item.worked += now - state.work_start
+        state.work = None  # its timeout still fires, and is ignored
+        state.item = None
+        item.worker = None
+        self.record("paused", item.id, self.activities[column], state.name)
+        self._queue(self.resume[column], item)
+        self._dispatch()
+        self._member_free(state)
 
-    def _member(self, state: MemberState) -> Generator[simpy.Event, Any, None]:
-        """A member's life: wait for work, work, repeat."""
+    def _start_team(self) -> None:
+        """The clock's first step: every member of the starting team looks for work, in order."""
+        for state in list(self.members):
+            if state.item is None and not state.waiting:
+                self._member_free(state)
+
+    def _member_free(self, state: MemberState) -> None:
+        """A member is free: take the best work it can find, or wait for some."""
+        if state.gone:
+            return
+        item = self._pick(state) if state.present else None
+        if item is None:
+            state.waiting = True
+            self.waiting_members += 1
+        else:
+            self._start_work(state, item)
+
+    def _start_work(self, state: MemberState, item: Item) -> None:
+        """A member starts (or resumes) work on ``item`` in its column.
+
+        Members are not SimPy processes: the work is one timeout whose callback
+        finishes it (one event per piece of work; see docs/performance.md).
+        """
         env = self.env
-        while not state.gone:
-            item = self._pick(state) if state.present else None
-            if item is not None:
-                # Work found at once: no wake-up event needed.
-                state.item = item
-                item.worker = state.name
-            else:
-                state.wake = env.event()
-                state.waiting = True
-                self.waiting_members += 1
-                try:
-                    item = yield state.wake
-                except simpy.Interrupt:
-                    # Taken away after work was assigned but before it began.
-                    if state.waiting:
-                        state.waiting = False
-                        self.waiting_members -= 1
-                    state.wake = None
-                    if state.item is not None:
-                        assigned, state.item = state.item, None
-                        assigned.worker = None
-                        self._queue(self.resume[assigned.column], assigned)
-                        self._dispatch()
-                    continue
-                state.wake = None
-                assert item is not None
-            column = item.column
-            speed = self.speed[column]
-            luck = item.luck
-            if item.pending_scope and luck.scope_column == column:
-                item.pending_scope = False
-                item.remaining[column] += luck.scope_extra
-                self.record(
-                    "scope", item.id, self.activities[column], state.name, value=luck.scope_extra
-                )
-            amount = item.remaining[column]
-            strikes = False
-            if (
-                item.pending_blocker
-                and luck.blocker_column == column
-                and luck.blocker_draw < self.blocker_rate
-            ):
-                left_at_strike = luck.actual[column] * (1.0 - luck.blocker_at)
-                if amount > left_at_strike:
-                    amount -= left_at_strike
-                    strikes = True
-                else:
-                    strikes = True
-                    amount = 0.0
-            if self.keep_records:
-                self.record("started", item.id, self.activities[column], state.name)
-            start = env.now
-            try:
-                if amount > 0:
-                    yield env.timeout(state.days_for(column, start, amount / speed))
-            except simpy.Interrupt:
-                worked = env.now - start
-                item.remaining[column] -= state.work_between(column, start, env.now) * speed
-                item.worked += worked
-                state.item = None
-                item.worker = None
-                self.record("paused", item.id, self.activities[column], state.name)
-                self._queue(self.resume[column], item)
-                self._dispatch()
-                continue
-            item.remaining[column] -= amount
-            item.worked += env.now - start
-            state.item = None
-            item.worker = None
-            if strikes:
-                item.pending_blocker = False
-                self._block(item, "blocker")
-                self.env.process(self._blocker_ends(item, luck.blocker_days))
-                self._dispatch()
-                continue
+        state.item = item
+        item.worker = state.name
+        column = item.column
+        speed = self.speed[column]
+        luck = item.luck
+        if item.pending_scope and luck.scope_column == column:
+            item.pending_scope = False
+            item.remaining[column] += luck.scope_extra
+            self.record(
+                "scope", item.id, self.activities[column], state.name, value=luck.scope_extra
+            )
+        amount = item.remaining[column]
+        strikes = False
+        if (
+            item.pending_blocker
+            and luck.blocker_column == column
+            and luck.blocker_draw < self.blocker_rate
+        ):
+            left_at_strike = luck.actual[column] * (1.0 - luck.blocker_at)
+            strikes = True
+            amount = amount - left_at_strike if amount > left_at_strike else 0.0
+        if self.keep_records:
+            self.record("started", item.id, self.activities[column], state.name)
+        start = env.now
+        state.work_start = start
+        state.work_amount = amount
+        state.work_speed = speed
+        state.work_strikes = strikes
+        days = state.days_for(column, start, amount / speed) if amount > 0 else 0.0
+        work = env.timeout(days)
+        work.callbacks.append(state.on_done)
+        state.work = work
+
+    def _work_done(self, state: MemberState, event: simpy.Event) -> None:
+        """The timeout of a member's work fired: finish the piece of work."""
+        if event is not state.work:
+            return  # the member was taken away meanwhile
+        state.work = None
+        item = state.item
+        assert item is not None
+        column = item.column
+        item.remaining[column] -= state.work_amount
+        item.worked += self.env.now - state.work_start
+        state.item = None
+        item.worker = None
+        if state.work_strikes:
+            item.pending_blocker = False
+            self._block(item, "blocker")
+            self.schedule(item.luck.blocker_days, functools.partial(self._unblock, item))
+        else:
             self._finish_column(item)
-            self._dispatch()
+        self._dispatch()
+        self._member_free(state)
 
     # ------------------------------------------------------------------
     # Flow
@@ -908,10 +942,7 @@ class Simulation:
                             state.waiting = True
                             self.waiting_members += 1
                             continue
-                        state.item = item
-                        item.worker = state.name
-                        assert state.wake is not None
-                        state.wake.succeed(item)
+                        self._start_work(state, item)
                         assigned = True
                 again = assigned or self._dispatch_again
         finally:
@@ -982,10 +1013,6 @@ class Simulation:
         self.record("unblocked", item.id, self.activities[item.column], detail=cause)
         self._queue(self.resume[item.column], item)
         self._dispatch()
-
-    def _blocker_ends(self, item: Item, days: float) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(days)
-        self._unblock(item)
 
     def _finish_column(self, item: Item) -> None:
         column = item.column
