@@ -136,6 +136,21 @@ class DebriefScreen(Screen[None]):
             )
             self.terms_table = terms
             yield Static(terms, id="terms")
+            if result.by_product:
+                yield Static("Per product", classes="section")
+                products = Table(box=None, padding=(0, 2))
+                for heading in ("product", "items done", "net value", "trust", "score"):
+                    products.add_column(heading, justify="left" if heading == "product" else "right")
+                for name, metrics in result.by_product.items():
+                    trust = metrics["trust_mean"]
+                    products.add_row(
+                        name,
+                        f"{metrics['items_done']:g}",
+                        f"{metrics['net_value']:,.0f}",
+                        "—" if trust is None else f"{trust:.0f}",
+                        f"{metrics['score']:.1f}",
+                    )
+                yield Static(products, id="products")
             yield Static(
                 "Same luck, other product owners (same scenario, same seed)", classes="section"
             )

@@ -64,6 +64,8 @@ class Card:
         text.append(tag, style=style)
         if item.due is not None:
             text.append(f" d{item.due:g}", style=style)
+        if item.product:
+            text.append(f" {item.product}", style="magenta")
         age = f"{self.age_label} " if self.age_label else ""
         text.append(f" {age}{self.age_days:.1f}d", style="dim")
         if item.blocked:

@@ -114,7 +114,8 @@ class DetailPanel(Vertical):
             f"{name} {days:.1f}" for name, days in zip(columns, item.estimate, strict=False) if days
         )
         text.append(f"estimate {item.estimate_total:.1f} days ({estimate})\n")
-        text.append(f"requester {item.requester or '—'} · arrived day {item.arrived:.1f}\n")
+        text.append(f"requester {item.requester or '—'} · arrived day {item.arrived:.1f}")
+        text.append(f" · product {item.product}\n" if item.product else "\n")
         for day, kind, detail in list(history)[-6:]:
             text.append(f"  d{day:5.1f} {kind} {detail}\n", style="dim")
         target.update(text)
@@ -146,10 +147,10 @@ class StakeholderPanel(Static):
                 promise += " · report due"
             elif next_review is not None:
                 promise += f" · review day {next_review:g}"
-            table.add_row(
-                Text(f"{person.name} ×{person.influence:g}", style="bold"),
-                trust_bar(person.trust),
-            )
+            name = Text(f"{person.name} ×{person.influence:g}", style="bold")
+            if person.product:
+                name.append(f" {person.product}", style="magenta")
+            table.add_row(name, trust_bar(person.trust))
             table.add_row(
                 Text(f"{len(person.open_items)} open", style="dim"),
                 Text(promise, style="dim"),
