@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 USAGE_ERROR = 2
 """Exit status for bad input of any kind."""
 
+SeedOption = Annotated[
+    int | None,
+    typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's)."),
+]
+JobsOption = Annotated[int, typer.Option(min=0, help="Worker processes (0 = every core).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document instead of the table.")
+]
+
 app = typer.Typer(
     name="posim",
     help="posim: a product-owner simulator. Play a scenario, run it headless, compare strategies.",
@@ -212,9 +221,7 @@ def play(
     ] = None,
     menu: Annotated[
         bool,
-        typer.Option(
-            "--menu", help="Open the title screen (new game, continue, career) instead."
-        ),
+        typer.Option("--menu", help="Open the title screen (new game, continue, career) instead."),
     ] = False,
 ) -> None:
     """Play a scenario in the terminal: you are the product owner.
@@ -246,7 +253,9 @@ def play(
 def serve(
     scenario: Annotated[
         str | None,
-        typer.Argument(help="A scenario file or built-in scenario name (default: the title screen)."),
+        typer.Argument(
+            help="A scenario file or built-in scenario name (default: the title screen)."
+        ),
     ] = None,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 0.0.0.0 lets the whole room connect.")
@@ -296,9 +305,7 @@ def run(
     jobs: Annotated[
         int, typer.Option(min=0, help="Worker processes (0 = every core). Output is the same.")
     ] = 1,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
-    ] = False,
+    json_output: JsonOption = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -407,9 +414,7 @@ def scenarios(
 @app.command()
 def replay(
     save_file: Annotated[Path, typer.Argument(help="A posim save file (the game autosaves).")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Replay a saved game headless and print the result the game showed."""
     from posim import __version__
@@ -772,19 +777,14 @@ def compare(
         ),
     ] = None,
     runs: Annotated[int, typer.Option(min=1, help="Replications per strategy.")] = 100,
-    seed: Annotated[
-        int | None,
-        typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's)."),
-    ] = None,
-    jobs: Annotated[int, typer.Option(min=0, help="Worker processes (0 = every core).")] = 0,
+    seed: SeedOption = None,
+    jobs: JobsOption = 0,
     executor: ExecutorOption = "process",
     scheduler: SchedulerOption = None,
     reporting: Annotated[
         str, typer.Option(help="Reporting policy of strategies that name none.")
     ] = "honest",
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
-    ] = False,
+    json_output: JsonOption = False,
     out: Annotated[
         Path | None,
         typer.Option(help="Write runs.csv, compare.json and SVG plots into this folder."),
@@ -882,19 +882,14 @@ def sweep(
     ],
     strategy: Annotated[str, typer.Option(help="ORDERING[+REPORTING] to run.")] = "fifo",
     runs: Annotated[int, typer.Option(min=1, help="Replications per value.")] = 100,
-    seed: Annotated[
-        int | None,
-        typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's)."),
-    ] = None,
-    jobs: Annotated[int, typer.Option(min=0, help="Worker processes (0 = every core).")] = 0,
+    seed: SeedOption = None,
+    jobs: JobsOption = 0,
     executor: ExecutorOption = "process",
     scheduler: SchedulerOption = None,
     reporting: Annotated[
         str, typer.Option(help="Reporting policy when the strategy names none.")
     ] = "honest",
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
-    ] = False,
+    json_output: JsonOption = False,
     out: Annotated[
         Path | None,
         typer.Option(
