@@ -81,6 +81,15 @@ class ProductOwnerPolicy:
         scenario = sim.scenario
         self.cadence = scenario.cadence
         self.budget = scenario.product_owner.daily_budget
+        default_review = (
+            self.cadence.sprint_days if self.cadence.mode == "scrum" else self.cadence.review_every
+        )
+        self.review_intervals: dict[str, float] = {
+            s.name: s.report_every or default_review
+            for s in scenario.stakeholders
+            if (s.report_every or default_review) > 0
+        }
+        """Stakeholder -> days between their status reviews (scrum: each sprint's end)."""
 
     # -- hooks the simulation calls ------------------------------------
 
@@ -90,19 +99,11 @@ class ProductOwnerPolicy:
         cadence = self.cadence
         if cadence.mode == "scrum":
             sim.every(0.0, cadence.sprint_days, self._sprint_planning)
-            default_review = cadence.sprint_days
-        else:
-            if cadence.replenish_every > 0:
-                sim.every(0.0, cadence.replenish_every, self._replenish_meeting)
-            default_review = cadence.review_every
-        for spec in scenario_stakeholders(sim):
-            interval = spec.report_every or default_review
-            if interval and interval > 0:
-                sim.every(interval, interval, functools.partial(self._review, spec.name))
-        if sim.next_review is None:
-            intervals = [s.report_every or default_review for s in scenario_stakeholders(sim)]
-            intervals = [i for i in intervals if i and i > 0]
-            sim.next_review = min(intervals) if intervals else None
+        elif cadence.replenish_every > 0:
+            sim.every(0.0, cadence.replenish_every, self._replenish_meeting)
+        for name, interval in self.review_intervals.items():
+            sim.every(interval, interval, functools.partial(self._review, name))
+        self._set_next_review()
         if self._continuous:
             self.replenish()
 
@@ -256,16 +257,16 @@ class ProductOwnerPolicy:
         self.reviews_due[name] = sim.now
         sim.review_due = True
         sim.record("review", stakeholder=name)
-        intervals = [s.report_every or self._default_review() for s in scenario_stakeholders(sim)]
-        intervals = [i for i in intervals if i and i > 0]
-        if intervals:
-            sim.next_review = min((math.floor(sim.now / i + 1e-9) + 1) * i for i in intervals)
+        self._set_next_review()
         self.on_review_due(name)
 
-    def _default_review(self) -> float:
-        if self.cadence.mode == "scrum":
-            return self.cadence.sprint_days
-        return self.cadence.review_every
+    def _set_next_review(self) -> None:
+        """The next day any stakeholder's review falls due (None: no reviews)."""
+        now = self.sim.now
+        self.sim.next_review = min(
+            ((math.floor(now / i + 1e-9) + 1) * i for i in self.review_intervals.values()),
+            default=None,
+        )
 
     def on_review_due(self, name: str) -> None:
         """A review with ``name`` is due (a strategy reports; a person is asked)."""
@@ -390,11 +391,6 @@ class ProductOwnerPolicy:
         return day if math.isfinite(day) else sim.horizon * 2
 
 
-def scenario_stakeholders(sim: Simulation) -> list[Any]:
-    """The scenario's stakeholder specs."""
-    return list(sim.scenario.stakeholders)
-
-
 class HumanPO(ProductOwnerPolicy):
     """A person plays the PO: the engine waits for their commands."""
 
@@ -417,7 +413,6 @@ class StrategyPO(ProductOwnerPolicy):
             self.label = getattr(strategy, "name", type(strategy).__name__)
         if self.reporting not in ("honest", "optimistic", "green"):
             raise ValueError(f"unknown reporting policy {self.reporting!r}")
-        self._now_free = 0.0
         po = sim.scenario.product_owner
         self.triage_policy = po.triage
         self.value_bar = po.value_bar

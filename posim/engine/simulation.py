@@ -40,9 +40,6 @@ from posim.scenario import BacklogItem, GeneratedItems, Member, Scenario, Templa
 GC_THRESHOLD = 20_000
 """Generation-0 garbage-collection threshold while the clock runs (Python's default: 700)."""
 
-HOURS_PER_DAY = 8.0
-"""Working hours in a simulated day."""
-
 
 class MemberState:
     """A team member's live state."""
