@@ -10,7 +10,7 @@ owner could know.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 ItemKind = Literal["feature", "defect", "chore", "request"]
 ServiceClass = Literal["standard", "expedite", "fixed_date", "intangible"]
@@ -20,9 +20,13 @@ CLASS_RANK = {"expedite": 0, "fixed_date": 1, "standard": 1, "intangible": 1}
 """Pull precedence by class of service: expedite items go first."""
 
 
-@dataclass(frozen=True, slots=True)
-class Luck:
-    """The hidden draws of one item, made at creation."""
+class Luck(NamedTuple):
+    """The hidden draws of one item, made at creation.
+
+    Immutable; a named tuple rather than a frozen dataclass because one is
+    built per item on the hot path, and a frozen dataclass costs five times
+    as much to build (see docs/performance.md).
+    """
 
     actual: tuple[float, ...]
     """Actual effort per work column (0 where the item skips the column)."""
@@ -109,7 +113,10 @@ class Item:
         due: float | None = None,
         late_value_loss: float = 0.5,
         arrived: float = 0.0,
+        route: list[int] | None = None,
     ) -> None:
+        """Build an item; ``route`` (the columns with work, in order) is derived
+        from ``luck.actual`` unless the caller already has it."""
         self.id = item_id
         self.title = title
         self.kind = kind
@@ -127,7 +134,9 @@ class Item:
         self.late_value_loss = late_value_loss
         self.arrived = arrived
         self.state: ItemState = "inbox"
-        self.route: list[int] = [i for i, effort in enumerate(luck.actual) if effort > 0]
+        self.route: list[int] = (
+            [i for i, effort in enumerate(luck.actual) if effort > 0] if route is None else route
+        )
         self.remaining: list[float] = list(luck.actual)
         self.route_pos = -1
         self.column = -1

@@ -152,6 +152,71 @@ class StakeholderState:
         self.trust_history: list[tuple[float, float, str]] = [(0.0, trust, "start")]
 
 
+class _CompiledTemplate:
+    """A template with its distributions compiled into samplers."""
+
+    __slots__ = ("cost_of_delay", "due_in", "effort", "template", "value")
+
+    def __init__(
+        self,
+        template: Template,
+        value: Sampler,
+        cost_of_delay: Sampler,
+        effort: tuple[Sampler | None, ...],
+        due_in: Sampler | None,
+    ) -> None:
+        self.template = template
+        self.value = value
+        self.cost_of_delay = cost_of_delay
+        self.effort = effort
+        """A sampler per column (None: the template has no work there)."""
+        self.due_in = due_in
+
+
+class _RequestStream:
+    """A stakeholder's live stream of requests (see :meth:`Simulation._start_requests`)."""
+
+    __slots__ = (
+        "cls",
+        "count",
+        "day",
+        "gap",
+        "name",
+        "on_arrival",
+        "pending",
+        "rng",
+        "template",
+        "title",
+        "until",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        template: str,
+        cls: str | None,
+        title: str,
+        gap: Sampler,
+        rng: Any,
+        first: float,
+        until: float,
+    ) -> None:
+        self.name = name
+        self.template = template
+        self.cls = cls
+        self.title = title
+        """Title of a request without its number."""
+        self.gap = gap
+        self.rng = rng
+        self.day = first
+        """Day of the latest request drawn."""
+        self.until = until
+        self.count = 0
+        self.pending = False
+        """Whether a request is due when the next timeout fires."""
+        self.on_arrival: Callable[[simpy.Event], None] = lambda event: None
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnView:
     """A work column as the UI sees it."""
@@ -272,7 +337,7 @@ class Simulation:
         self.speed = [1.0] * len(scenario.workflow)
         """Multiplier of everyone's efficiency per column (effects change it)."""
         self._effects: dict[int, Any] = {}
-        self._luck_streams: dict[str, tuple[Any, Any, Any]] = {}
+        self._luck_streams: dict[str, tuple[Any, Any, Any, Any]] = {}
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             cmd.Reorder: self._do_reorder,
             cmd.Commit: self._do_commit,
@@ -291,9 +356,19 @@ class Simulation:
         # scenario, never on the strategy, so common random numbers hold).
         self._draw_defects = self.defect_rate > 0 or any(e.defect_rate for e in effects)
         self._draw_blockers = self.blocker_rate > 0 or any(e.blocker_rate for e in effects)
+        slip = self._slip
+        self._plain_luck = not (
+            slip.effort_sigma > 0
+            or slip.iceberg_rate > 0
+            or self._draw_defects
+            or slip.question_rate > 0
+            or slip.scope_rate > 0
+            or self._draw_blockers
+        )
+        """No slippage at all: an item's luck is its estimate and a tie-break draw."""
         self._blocker_days: Sampler = sampler(self._slip.blocker_days)
         self._scope_fraction: Sampler = sampler(self._slip.scope_fraction)
-        self._templates: dict[str, dict[str, Any]] = {
+        self._templates: dict[str, _CompiledTemplate] = {
             name: self._compile_template(t) for name, t in scenario.templates.items()
         }
         self.stakeholders: dict[str, StakeholderState] = {
@@ -303,7 +378,6 @@ class Simulation:
             for s in scenario.stakeholders
         }
         self.members: list[MemberState] = []
-        self._request_counts: dict[str, int] = {}
         self.review_due = False
         self.next_review: float | None = None
         self.sprint = 0
@@ -320,7 +394,7 @@ class Simulation:
         self._building = False
         for stakeholder in scenario.stakeholders:
             if stakeholder.requests is not None:
-                self.env.process(self._requests(stakeholder.name))
+                self._start_requests(stakeholder.name)
         for event in scenario.events:
             self.env.process(self._scripted_event(event))
         self._schedule_random_absences()
@@ -358,30 +432,43 @@ class Simulation:
     # Items
     # ------------------------------------------------------------------
 
-    def _compile_template(self, template: Template) -> dict[str, Any]:
-        return {
-            "template": template,
-            "value": sampler(template.value),
-            "cost_of_delay": sampler(template.cost_of_delay),
-            "effort": [
+    def _compile_template(self, template: Template) -> _CompiledTemplate:
+        return _CompiledTemplate(
+            template,
+            sampler(template.value),
+            sampler(template.cost_of_delay),
+            tuple(
                 sampler(template.effort[a]) if a in template.effort else None
                 for a in self.activities
-            ],
-            "due_in": sampler(template.due_in) if template.due_in is not None else None,
-        }
+            ),
+            sampler(template.due_in) if template.due_in is not None else None,
+        )
 
-    def _draw_luck(self, source: str, estimate: tuple[float, ...]) -> Luck:
-        """Draw everything random about an item from its source's streams."""
-        slip = self._slip
+    def _source_streams(self, source: str) -> tuple[Any, Any, Any, Any]:
+        """The attributes, slippage, blockers and tie-break streams of a source (cached)."""
         streams = self._luck_streams.get(source)
         if streams is None:
             streams = (
+                self.streams.get("attributes", source),
                 self.streams.get("slippage", source),
                 self.streams.get("blockers", source),
                 self.streams.get("tiebreak", source),
             )
             self._luck_streams[source] = streams
-        rng, blockers, tiebreaks = streams
+        return streams
+
+    def _draw_luck(self, source: str, estimate: tuple[float, ...]) -> tuple[Luck, list[int]]:
+        """Draw everything random about an item from its source's streams.
+
+        Returns the luck and the item's route (the columns it has work in).
+        """
+        _, rng, blockers, tiebreaks = self._source_streams(source)
+        if self._plain_luck:  # a scenario without slippage: only the tie-break is random
+            return (
+                Luck(estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, tiebreaks.random()),
+                [i for i, e in enumerate(estimate) if e > 0],
+            )
+        slip = self._slip
         sigma = slip.effort_sigma
         factor_iceberg = 1.0
         if slip.iceberg_rate > 0 and rng.random() < slip.iceberg_rate:
@@ -410,7 +497,7 @@ class Simulation:
             blocker_at = blockers.random()
             blocker_days = self._blocker_days(blockers)
         tiebreak = tiebreaks.random()
-        return Luck(
+        luck = Luck(
             actual,
             defect_draw,
             blocker_draw,
@@ -422,6 +509,7 @@ class Simulation:
             scope_extra,
             tiebreak,
         )
+        return luck, route
 
     def _new_item(
         self,
@@ -438,9 +526,10 @@ class Simulation:
         due: float | None,
         late_value_loss: float,
     ) -> Item:
-        luck = self._draw_luck(source, estimate)
+        luck, route = self._draw_luck(source, estimate)
+        items = self.items
         item = Item(
-            len(self.items) + 1,
+            len(items) + 1,
             title,
             kind,
             cls,
@@ -453,10 +542,11 @@ class Simulation:
             due=due,
             late_value_loss=late_value_loss,
             arrived=self.env.now,
+            route=route,
         )
         if requester is not None:
             item.influence = self.stakeholders[requester].influence
-        self.items.append(item)
+        items.append(item)
         if self.keep_records:
             self.record("arrived", item.id, detail=source)
         return item
@@ -465,14 +555,14 @@ class Simulation:
         self, name: str, source: str, requester: str | None, title: str, cls: str | None = None
     ) -> Item:
         compiled = self._templates[name]
-        template: Template = compiled["template"]
-        rng = self.streams.get("attributes", source)
-        value = compiled["value"](rng)
-        cost = compiled["cost_of_delay"](rng)
-        estimate = tuple(0.0 if s is None else s(rng) for s in compiled["effort"])
+        template = compiled.template
+        rng = self._source_streams(source)[0]
+        value = compiled.value(rng)
+        cost = compiled.cost_of_delay(rng)
+        estimate = tuple([0.0 if s is None else s(rng) for s in compiled.effort])
         due = None
-        if compiled["due_in"] is not None:
-            due = self.env.now + compiled["due_in"](rng)
+        if compiled.due_in is not None:
+            due = self.env.now + compiled.due_in(rng)
         product = template.product
         if requester is not None and product is None:
             product = self.stakeholders[requester].product
@@ -1089,27 +1179,59 @@ class Simulation:
     # Requests
     # ------------------------------------------------------------------
 
-    def _requests(self, name: str) -> Generator[simpy.Event, Any, None]:
+    def _start_requests(self, name: str) -> None:
+        """Start a stakeholder's stream of requests on the clock's first step.
+
+        A chain of timeouts whose callbacks create the requests, not a SimPy
+        process (a process costs a generator resume per request).  The first
+        gap is drawn on an urgent event at day 0, where a process would have
+        started, so the order of events is the same as a process's.
+        """
         spec = next(s for s in self.scenario.stakeholders if s.name == name).requests
         assert spec is not None
-        gap = sampler(spec.every)
-        rng = self.streams.get("arrivals", name)
-        day = spec.first
-        until = self.horizon if spec.until is None else min(spec.until, self.horizon)
+        template = self.scenario.templates[spec.template]
+        stream = _RequestStream(
+            name,
+            spec.template,
+            spec.cls,
+            f"{template.title or spec.template.capitalize()} for {name} #",
+            sampler(spec.every),
+            self.streams.get("arrivals", name),
+            spec.first,
+            self.horizon if spec.until is None else min(spec.until, self.horizon),
+        )
+        stream.on_arrival = functools.partial(self._request_arrives, stream)
+        start = simpy.Event(self.env)
+        start._ok = True
+        start._value = None
+        start.callbacks.append(stream.on_arrival)
+        self.env.schedule(start, simpy.events.URGENT)
+
+    def _request_arrives(self, stream: _RequestStream, event: simpy.Event) -> None:
+        """A request's time came (or the stream starts): create it, then wait for the next."""
+        env = self.env
+        if stream.pending:
+            self._request(stream)
         while True:
-            day += gap(rng)
-            if day >= until:
+            stream.day += stream.gap(stream.rng)
+            if stream.day >= stream.until:
+                stream.pending = False
                 return
-            if day > self.env.now:
-                yield self.env.timeout(day - self.env.now)
-            count = self._request_counts.get(name, 0) + 1
-            self._request_counts[name] = count
-            template = self.scenario.templates[spec.template]
-            title = f"{template.title or spec.template.capitalize()} for {name} #{count}"
-            item = self._item_from_template(spec.template, name, name, title, spec.cls)
-            item.state = "inbox"
-            self.inbox.append(item)
-            self.po.on_request(item)
+            if stream.day > env.now:
+                stream.pending = True
+                env.timeout(stream.day - env.now).callbacks.append(stream.on_arrival)
+                return
+            self._request(stream)
+
+    def _request(self, stream: _RequestStream) -> None:
+        stream.count += 1
+        name = stream.name
+        item = self._item_from_template(
+            stream.template, name, name, stream.title + str(stream.count), stream.cls
+        )
+        item.state = "inbox"
+        self.inbox.append(item)
+        self.po.on_request(item)
 
     # ------------------------------------------------------------------
     # Running
