@@ -31,8 +31,9 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 __all__ = [
@@ -137,11 +138,6 @@ def _run_batch(
     return index, [function(unit) for unit in batch]
 
 
-def _ignore_interrupts() -> None:
-    """Pool worker initializer: leave Ctrl+C to the parent, which stops the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @contextmanager
 def _children_ignore_interrupts() -> Iterator[None]:
     """Ignore Ctrl+C while starting worker processes, so they inherit ignoring it.
@@ -226,46 +222,369 @@ def _serial(
         yield outcome
 
 
+class _Schedule:
+    """Hands out unit indices in order: one at a time to this process, shrinking batches to children.
+
+    Guided self-scheduling: a child's batch is a share of what is left
+    (:func:`_guided_size`), so batches start large and shrink as the work
+    runs out, and nobody is left holding a long batch at the end.  Thread-safe
+    (the dispatcher thread takes batches while this process takes units).
+    """
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        self._next = 0
+        self._open = True
+        self._lock = threading.Lock()
+
+    def take_one(self) -> int | None:
+        """The next unit for this process, or ``None`` when none is left (or closed)."""
+        with self._lock:
+            if not self._open or self._next >= self._count:
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def take_batch(self, participants: int) -> range | None:
+        """The next batch for a child, or ``None`` when none is left (or closed)."""
+        with self._lock:
+            remaining = self._count - self._next if self._open else 0
+            if remaining <= 0:
+                return None
+            start = self._next
+            self._next += _guided_size(remaining, participants)
+            return range(start, self._next)
+
+    def close(self) -> int:
+        """Hand out nothing more; the first unit never handed out."""
+        with self._lock:
+            self._open = False
+            return self._next
+
+
+def _guided_size(remaining: int, participants: int) -> int:
+    """A child's batch: half its fair share of what is left, 1 .. :data:`MAX_BATCH` units."""
+    return max(1, min(MAX_BATCH, math.ceil(remaining / (2 * participants))))
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker process (set as its ``__cause__``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text}"""'
+
+
+Failure = tuple[BaseException, str]
+"""An exception raised in a child, and its traceback as text."""
+
+
+def _portable(error: BaseException) -> Failure:
+    """``error`` as it can travel back to the parent: itself if it pickles, else a stand-in."""
+    import pickle
+    import traceback
+    from multiprocessing.reduction import ForkingPickler
+
+    text = "".join(traceback.format_exception(error))
+    try:
+        pickle.loads(ForkingPickler.dumps(error))
+    except Exception:  # any exception that does not round-trip
+        return RuntimeError(f"{type(error).__qualname__}: {error}"), text
+    return error, text
+
+
+def _child_main(function: Callable[[Unit], Outcome], tasks: Any, results: Any) -> None:
+    """A child process: ask for a batch, run it, send the outcomes back; until there is none.
+
+    ``tasks`` brings ``(start, units, ahead)`` or ``None`` (no work left: the
+    child exits).  ``results`` takes ``None`` ("send me a batch"; the first
+    one also says the child is ready: it has unpickled ``function``, which
+    imported its module) or ``(start, outcomes, failure, asks)``: the outcomes
+    of the batch's units up to the first that raised, that unit's failure (or
+    ``None``), and whether the child asks for its next batch with it.
+
+    When its units are short, the child asks for the next batch ``ahead``
+    units before the end of this one, so the answer is waiting when it is
+    done; it then reads the answer before sending its outcomes (it never
+    writes while the parent may be blocked writing to it).
+    """
+    from multiprocessing.reduction import ForkingPickler
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # already ignored from the start; be sure
+    try:
+        results.send(None)
+        task = tasks.recv()
+        while task is not None:
+            start, batch, ahead = task
+            outcomes: list[Outcome] = []
+            failure: Failure | None = None
+            asked = False
+            try:
+                for position, unit in enumerate(batch):
+                    if not asked and len(batch) - position <= ahead:
+                        results.send(None)
+                        asked = True
+                    outcomes.append(function(unit))
+            except BaseException as error:  # it belongs to the parent
+                failure = _portable(error)
+            for stream in (sys.stdout, sys.stderr):  # a child may be stopped at any time
+                if stream is not None:
+                    with suppress(OSError, ValueError):
+                        stream.flush()
+            try:
+                payload = ForkingPickler.dumps((start, outcomes, failure, not asked))
+            except Exception as error:  # an outcome that does not pickle
+                payload = ForkingPickler.dumps((start, [], _portable(error), not asked))
+            if asked:
+                task = tasks.recv()
+                results.send_bytes(payload)
+            else:
+                results.send_bytes(payload)
+                task = tasks.recv()
+    except (EOFError, OSError):  # the parent has gone: nothing left to do
+        return
+
+
+class _Child:
+    """A child process, this process's ends of its two pipes, and the batches it holds."""
+
+    def __init__(self, context: Any, function: Callable[..., Any]) -> None:
+        task_reader, self.tasks = context.Pipe(duplex=False)
+        self.results, result_writer = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_child_main,
+            args=(function, task_reader, result_writer),
+            name="posim-worker",
+        )
+        try:
+            self.process.start()
+        except BaseException:
+            for connection in (self.tasks, self.results):
+                connection.close()
+            raise
+        finally:  # the child has its own copies; ours would hide its exit (no EOF)
+            task_reader.close()
+            result_writer.close()
+        self.holding: list[range] = []
+        """Batches sent to it whose outcomes have not come back."""
+        self.retired = False
+        """Told that no work is left (it exits by itself)."""
+
+    def stop(self) -> None:
+        """Stop the process at once (it holds nothing worth waiting for)."""
+        if self.process.is_alive():
+            self.process.terminate()
+
+    def close(self) -> None:
+        """Wait for the stopped process and close the pipes."""
+        self.process.join(timeout=5)
+        if self.process.is_alive():  # pragma: no cover - SIGTERM is not ignored
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.tasks.close()
+        self.results.close()
+
+
+class _Died:
+    """Arrival: a child's pipe closed unexpectedly while it held ``batch`` (or nothing)."""
+
+    def __init__(self, child: _Child, batch: range | None) -> None:
+        self.child = child
+        self.batch = batch
+
+
+class _Crashed:
+    """Arrival: the dispatcher thread itself failed (a bug): re-raised in this process."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+ASK_AHEAD_SECONDS = 0.03
+"""How much work a child still has when it asks for its next batch (short units only)."""
+
+
+def _dispatch(
+    units: Sequence[Any],
+    children: list[_Child],
+    schedule: _Schedule,
+    arrivals: Any,
+    wake: Any,
+    unit_seconds: list[float],
+) -> None:
+    """The dispatcher thread: answer the children's requests for work, pass outcomes on.
+
+    It waits on the children's result pipes (and ``wake``, which stops it);
+    outcomes go to ``arrivals`` for the main thread, which alone orders them
+    and calls ``progress``.  A child is answered as soon as it asks, whatever
+    the main thread is doing.  ``unit_seconds`` is ``[seconds, units]`` the
+    main thread has spent so far: from it a child learns how many units
+    before the end of a batch to ask for the next (:data:`ASK_AHEAD_SECONDS`).
+    """
+    import pickle
+    from multiprocessing.connection import wait
+
+    def answer(child: _Child, participants: int) -> None:
+        batch = schedule.take_batch(participants)
+        if batch is None:
+            child.retired = True
+            task: Any = None
+        else:
+            child.holding.append(batch)
+            seconds, count = unit_seconds
+            ahead = int(ASK_AHEAD_SECONDS * count / seconds) if seconds > 0 else 0
+            task = (batch.start, list(units[batch.start : batch.stop]), ahead)
+        with suppress(OSError):  # it died: its pipe says so next
+            child.tasks.send(task)
+
+    try:
+        by_pipe = {child.results: child for child in children}
+        while by_pipe:
+            readable = wait([wake, *by_pipe])
+            if wake in readable:
+                return
+            for pipe in readable:
+                child = by_pipe[pipe]
+                try:
+                    payload = pipe.recv_bytes()
+                except (EOFError, OSError):
+                    del by_pipe[pipe]
+                    if child.holding or not child.retired:
+                        arrivals.put(_Died(child, min(child.holding, key=_start, default=None)))
+                    continue
+                try:
+                    message = pickle.loads(payload)
+                except Exception as error:  # outcomes that will not unpickle here
+                    message = (child.holding[0].start, [], (error, ""), True)
+                if message is None:
+                    answer(child, 1 + len(by_pipe))
+                    continue
+                start, outcomes, failure, asks = message
+                child.holding = [batch for batch in child.holding if batch.start != start]
+                arrivals.put((start, outcomes, failure))
+                if asks:
+                    answer(child, 1 + len(by_pipe))
+    except BaseException as error:  # handed to the main thread
+        arrivals.put(_Crashed(error))
+
+
+def _start(batch: range) -> int:
+    return batch.start
+
+
 def _process(
     function: Callable[[Unit], Outcome],
-    batches: list[list[Unit]],
+    units: Sequence[Unit],
     workers: int,
     progress: Callable[[int], None] | None,
 ) -> Iterator[Outcome]:
+    """This process and ``workers - 1`` spawned children share the units.
+
+    This process starts on the first unit at once and then takes the units
+    one at a time; each child, once it has started up, gets shrinking batches
+    from the dispatcher thread (:class:`_Schedule`).  Outcomes are keyed by
+    unit index and yielded in order; an exception in a unit (wherever it ran)
+    is raised once every outcome before it has been yielded.  When the work
+    is done, or the iterator is closed or interrupted, the children are
+    stopped at once, even those still starting up.
+    """
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    import queue
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_ignore_interrupts
-    )
-    finished_cleanly = False
+    schedule = _Schedule(len(units))
+    arrivals: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    wake_reader, wake_writer = context.Pipe(duplex=False)
+    children: list[_Child] = []
+    dispatcher: threading.Thread | None = None
+    finished: dict[int, list[Outcome]] = {}  # by the index of their first unit
+    failures: dict[int, BaseException] = {}  # by unit index
+    emitted = 0
+    unit_seconds = [0.0, 0]  # spent by this process on its units (read by the dispatcher)
+
+    def arrived(arrival: Any) -> None:
+        if isinstance(arrival, _Crashed):
+            raise arrival.error
+        if isinstance(arrival, _Died):
+            arrival.child.process.join(timeout=1)
+            where = arrival.batch.start if arrival.batch is not None else schedule.close()
+            failures[where] = BrokenProcessPool(
+                "a worker process stopped unexpectedly "
+                f"(exit code {arrival.child.process.exitcode})"
+            )
+            schedule.close()
+            return
+        start, outcomes, failure = arrival
+        if outcomes:
+            finished[start] = outcomes
+            if progress is not None:
+                progress(len(outcomes))
+        if failure is not None:
+            error, text = failure
+            if text:
+                error.__cause__ = _RemoteTraceback(text)
+            failures[start + len(outcomes)] = error
+            schedule.close()
+
     try:
-        with _without_main_script(function):  # workers start during the first submits
-            pending: set[Future[tuple[int, list[Outcome]]]] = {
-                pool.submit(_run_batch, index, function, batch)
-                for index, batch in enumerate(batches)
-            }
-
-        def finished() -> Iterator[tuple[int, list[Outcome]]]:
-            nonlocal pending
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=id):
-                    yield future.result()
-
-        yield from _in_order(finished(), progress)
-        finished_cleanly = True
+        with _children_ignore_interrupts(), _without_main_script(function):
+            for _ in range(workers - 1):
+                children.append(_Child(context, function))
+        index = schedule.take_one()  # ours before any child can have one
+        dispatcher = threading.Thread(
+            target=_dispatch,
+            args=(units, children, schedule, arrivals, wake_reader, unit_seconds),
+            name="posim-dispatcher",
+            daemon=True,
+        )
+        dispatcher.start()
+        while emitted < min(failures, default=len(units)):
+            if index is not None:
+                try:
+                    began = time.perf_counter()
+                    outcome = function(units[index])
+                    unit_seconds[0] += time.perf_counter() - began
+                    unit_seconds[1] += 1
+                except Exception as error:  # raised in order, below
+                    failures[index] = error
+                    schedule.close()
+                else:
+                    finished[index] = [outcome]
+                    if progress is not None:
+                        progress(1)
+                while True:  # whatever the children have sent meanwhile
+                    try:
+                        arrived(arrivals.get_nowait())
+                    except queue.Empty:
+                        break
+            else:  # nothing left to take: wait for the children
+                try:
+                    arrived(arrivals.get(timeout=1.0))
+                except queue.Empty:
+                    if not dispatcher.is_alive():  # pragma: no cover - it reports its death
+                        raise RuntimeError("posim: the dispatcher thread stopped") from None
+            while emitted in finished and emitted < min(failures, default=len(units)):
+                outcomes = finished.pop(emitted)
+                yield from outcomes
+                emitted += len(outcomes)
+            index = schedule.take_one()
+        if failures:
+            raise failures[min(failures)]
     finally:
-        if finished_cleanly:
-            pool.shutdown(wait=True)
-        else:  # interrupted, closed early or failed: stop the workers now
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.join(timeout=5)
+        schedule.close()
+        wake_writer.send(None)  # stops the dispatcher
+        for child in children:
+            child.stop()
+        if dispatcher is not None:
+            dispatcher.join(timeout=5)
+        for child in children:
+            child.close()
+        wake_reader.close()
+        wake_writer.close()
 
 
 def _dask(
@@ -348,8 +667,10 @@ def run_ordered(
         return iter(())
     if executor == "serial":
         return _serial(function, units, progress)
-    workers = worker_count(jobs)
-    batches = _batches(units, workers)
+    workers = min(worker_count(jobs), len(units))
     if executor == "process":
-        return _process(function, batches, min(workers, len(batches)), progress)
+        if workers <= 1:
+            return _serial(function, units, progress)
+        return _process(function, units, workers, progress)
+    batches = _batches(units, workers)
     return _dask(function, batches, min(workers, len(batches)), scheduler, progress)
