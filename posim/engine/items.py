@@ -107,7 +107,6 @@ class Item:
         cost_of_delay: float,
         estimate: tuple[float, ...],
         luck: Luck,
-        *,
         requester: str | None = None,
         product: str | None = None,
         due: float | None = None,

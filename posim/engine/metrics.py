@@ -141,33 +141,57 @@ def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, fl
     span = now if now > 0 else horizon
     items = sim.items if product is None else [i for i in sim.items if i.product == product]
     stakeholders = [s for s in sim.stakeholders.values() if product is None or s.product == product]
-    done = [i for i in items if i.done is not None]
-    out: dict[str, float | None] = {"items_done": float(len(done))}
-    out["throughput_per_day"] = len(done) / span if span > 0 else None
-    _spread("lead_time", [i.done - i.arrived for i in done if i.done is not None], out)
-    _spread(
-        "cycle_time",
-        [i.done - i.started for i in done if i.done is not None and i.started is not None],
-        out,
-    )
+    # One pass over the items.  Every total is summed in the same order, and
+    # with sum() where it always was, so the figures stay bit for bit the same.
+    leads: list[float] = []
+    cycles: list[float] = []
+    cycle_spans: list[float] = []
+    worked_days: list[float] = []
     wip_area = 0.0
     blocked = 0.0
     value = 0.0
     cost = 0.0
+    dated = 0
+    hits = 0
     for item in items:
-        if item.started is not None:
-            end = item.done if item.done is not None else now
-            wip_area += max(0.0, min(end, now) - item.started)
-        blocked += sum(item.blocked_time.values())
+        done = item.done
+        started = item.started
+        if done is not None:  # done <= now, and arrived <= started <= done
+            lead = done - item.arrived
+            leads.append(lead)
+            if started is not None:
+                cycle = done - started
+                cycles.append(cycle)
+                cycle_spans.append(cycle)
+                wip_area += cycle
+            else:
+                cycle_spans.append(done)
+            worked_days.append(item.worked)
+            delivered = item.value
+            if item.due is not None and done > item.due:
+                delivered = delivered * (1.0 - item.late_value_loss)
+            value += delivered
+            cost += item.cost_of_delay * lead
+        else:
+            if started is not None:
+                wip_area += max(0.0, now - started)
+            end = item.declined if item.declined is not None else now
+            cost += item.cost_of_delay * max(0.0, min(end, now) - item.arrived)
+        if item.blocked_time:
+            blocked += sum(item.blocked_time.values())
         if item.active_block is not None:
             blocked += max(0.0, now - item.blocked_since)
-        value += item.delivered_value()
-        end = (
-            item.done
-            if item.done is not None
-            else (item.declined if item.declined is not None else now)
-        )
-        cost += item.cost_of_delay * max(0.0, min(end, now) - item.arrived)
+        due = item.due
+        if due is not None and item.state != "declined" and (due <= now or done is not None):
+            dated += 1
+            if done is not None and done <= due:
+                hits += 1
+    out: dict[str, float | None] = {"items_done": float(len(leads))}
+    out["throughput_per_day"] = len(leads) / span if span > 0 else None
+    cycle = sum(cycle_spans)
+    worked = sum(worked_days)
+    _spread("lead_time", leads, out)
+    _spread("cycle_time", cycles, out)
     out["wip_mean"] = wip_area / span if span > 0 else None
     out["value_delivered"] = value
     out["cost_of_delay"] = cost
@@ -175,15 +199,7 @@ def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, fl
     out["trust_mean"] = trust.influence_weighted_mean((s.influence, s.trust) for s in stakeholders)
     errors = forecast_errors(sim, None if product is None else {s.name for s in stakeholders})
     out["forecast_error_days"] = sum(errors) / len(errors) if errors else None
-    dated = [
-        i
-        for i in items
-        if i.due is not None and i.state != "declined" and (i.due <= now or i.done is not None)
-    ]
-    hits = [i for i in dated if i.done is not None and i.done <= (i.due or 0.0)]
-    out["deadline_hit_rate"] = len(hits) / len(dated) if dated else None
-    cycle = sum((i.done or 0.0) - (i.started or 0.0) for i in done)
-    worked = sum(i.worked for i in done)
+    out["deadline_hit_rate"] = hits / dated if dated else None
     out["flow_efficiency"] = worked / cycle if cycle > 0 else None
     out["blocked_days"] = blocked
     out["score"] = score_of(sim, out, items).total

@@ -90,6 +90,10 @@ class ProductOwnerPolicy:
             if (s.report_every or default_review) > 0
         }
         """Stakeholder -> days between their status reviews (scrum: each sprint's end)."""
+        self._continuous = (
+            self.auto_commit and self.cadence.mode == "kanban" and self.cadence.replenish_every == 0
+        )
+        """Whether Ready is refilled the moment it has room (kanban without meetings)."""
 
     # -- hooks the simulation calls ------------------------------------
 
@@ -171,7 +175,7 @@ class ProductOwnerPolicy:
     def on_done(self, item: Item) -> None:
         """An item reached Done: check the promise it belongs to."""
         sim = self.sim
-        self._completed_estimate.append((sim.now, item.estimate_total))
+        self._completed_estimate.append((item.done, item.estimate_total))
         if item.requester is None:
             return
         state = sim.stakeholders.get(item.requester)
@@ -194,12 +198,6 @@ class ProductOwnerPolicy:
                 state.last_report = None
 
     # -- shared machinery ----------------------------------------------
-
-    @property
-    def _continuous(self) -> bool:
-        return (
-            self.auto_commit and self.cadence.mode == "kanban" and self.cadence.replenish_every == 0
-        )
 
     def _delivered(self, promise: tr.Promise) -> bool:
         items = self.sim.items
@@ -282,14 +280,18 @@ class ProductOwnerPolicy:
             again = True
             while again:
                 self._replenish_again = False
-                while sim.backlog and sim.ready_has_room():
-                    item = sim.backlog[0]
+                backlog = sim.backlog
+                while backlog and (sim.ready_wip is None or len(sim.ready) < sim.ready_wip):
+                    item = backlog[0]
                     if capacity is not None:
                         if capacity < item.estimate_total and self._planned_capacity > 0:
                             break
                         capacity -= item.estimate_total
                         self._planned_capacity += item.estimate_total
-                    sim.apply(cmd.Commit(item.id), automatic=True)
+                    if sim.keep_records:
+                        sim.apply(cmd.Commit(item.id), automatic=True)
+                    else:  # the same commit without building a command nobody keeps
+                        sim.commit(item)
                 again = self._replenish_again and capacity is None
         finally:
             self._replenishing = False
@@ -422,6 +424,8 @@ class StrategyPO(ProductOwnerPolicy):
         self.review_hours = po.review_hours
         self.triage_hours = po.triage_hours
         self._triage_hook = getattr(self.ordering, "triage", None)
+        self._accept_all = self._triage_hook is None and self.triage_policy == "accept_all"
+        """Triage accepts every request (the default): nothing to ask."""
         # Built-in keys read only what a PO can see, and Item carries those
         # fields under the same names: skip building a view on the hot path.
         self._fast_key = self.ordering.key if isinstance(self.ordering, BuiltinOrdering) else None
@@ -452,11 +456,15 @@ class StrategyPO(ProductOwnerPolicy):
     def on_request(self, item: Item) -> None:
         """Triage at once, or when the PO's attention allows."""
         sim = self.sim
-        when = self.attention(self.triage_hours, sim.now) if self.budget else sim.now
-        if when <= sim.now:
-            self._triage(item)
+        if self.budget:
+            now = sim.now
+            when = self.attention(self.triage_hours, now)
+            if when <= now:
+                self._triage(item)
+            else:
+                sim.schedule(when - now, lambda: self._triage(item))
         else:
-            sim.schedule(when - sim.now, lambda: self._triage(item))
+            self._triage(item)
         if item.state == "inbox":
             super().on_request(item)
 
@@ -464,8 +472,11 @@ class StrategyPO(ProductOwnerPolicy):
         sim = self.sim
         if item.state != "inbox":
             return
-        if self._accepts(item):
-            sim.apply(cmd.Accept(item.id), automatic=True)
+        if self._accept_all or self._accepts(item):
+            if sim.keep_records:
+                sim.apply(cmd.Accept(item.id), automatic=True)
+            else:  # the same acceptance without building a command nobody keeps
+                sim.accept(item)
         else:
             sim.apply(cmd.Decline(item.id), automatic=True)
 

@@ -37,7 +37,7 @@ from posim.engine.randomness import Streams
 from posim.engine.records import Record
 from posim.scenario import BacklogItem, GeneratedItems, Member, Scenario, Template
 
-GC_THRESHOLD = 20_000
+GC_THRESHOLD = 100_000
 """Generation-0 garbage-collection threshold while the clock runs (Python's default: 700)."""
 
 
@@ -301,7 +301,7 @@ class Simulation:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.horizon = float(scenario.horizon_days)
-        self.env = simpy.Environment()
+        self.env = simpy.Environment(0.0)  # a float clock from the start
         self.streams = Streams(self.seed)
         self.keep_records = keep_records
         self.records: list[Record] = []
@@ -326,6 +326,8 @@ class Simulation:
         self._dispatch_again = False
         self.waiting_members = 0
         """How many members wait for work (present or not)."""
+        self.queued = 0
+        """How many items wait in the pull and resume queues (none: nothing to pick)."""
         self._open: dict[str, dict[int, Item]] = {}
         self.done_days: list[float] = []
         """Days items reached Done, in order."""
@@ -387,6 +389,8 @@ class Simulation:
         else:
             self.po = StrategyPO(self, strategy, reporting)
         self.strategy_label = self.po.label
+        self._priority: Callable[[Item], Any] = self.po.priority
+        """The PO's backlog key of an item (None: a person places it)."""
         for member in scenario.team:
             self._add_members(member, joined=0.0, ramp=0.0, start=False)
         self._building = True
@@ -457,12 +461,14 @@ class Simulation:
             self._luck_streams[source] = streams
         return streams
 
-    def _draw_luck(self, source: str, estimate: tuple[float, ...]) -> tuple[Luck, list[int]]:
+    def _draw_luck(
+        self, streams: tuple[Any, Any, Any, Any], estimate: tuple[float, ...]
+    ) -> tuple[Luck, list[int]]:
         """Draw everything random about an item from its source's streams.
 
         Returns the luck and the item's route (the columns it has work in).
         """
-        _, rng, blockers, tiebreaks = self._source_streams(source)
+        _, rng, blockers, tiebreaks = streams
         if self._plain_luck:  # a scenario without slippage: only the tie-break is random
             return (
                 Luck(estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, tiebreaks.random()),
@@ -525,8 +531,15 @@ class Simulation:
         product: str | None,
         due: float | None,
         late_value_loss: float,
+        streams: tuple[Any, Any, Any, Any] | None = None,
     ) -> Item:
-        luck, route = self._draw_luck(source, estimate)
+        if streams is None:
+            streams = self._source_streams(source)
+        if self._plain_luck:  # _draw_luck's first case, inlined: a hot path
+            luck = Luck(estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, streams[3].random())
+            route = [i for i, e in enumerate(estimate) if e > 0]
+        else:
+            luck, route = self._draw_luck(streams, estimate)
         items = self.items
         item = Item(
             len(items) + 1,
@@ -537,12 +550,12 @@ class Simulation:
             cost_of_delay,
             estimate,
             luck,
-            requester=requester,
-            product=product,
-            due=due,
-            late_value_loss=late_value_loss,
-            arrived=self.env.now,
-            route=route,
+            requester,
+            product,
+            due,
+            late_value_loss,
+            self.env.now,
+            route,
         )
         if requester is not None:
             item.influence = self.stakeholders[requester].influence
@@ -556,7 +569,8 @@ class Simulation:
     ) -> Item:
         compiled = self._templates[name]
         template = compiled.template
-        rng = self._source_streams(source)[0]
+        streams = self._source_streams(source)
+        rng = streams[0]
         value = compiled.value(rng)
         cost = compiled.cost_of_delay(rng)
         estimate = tuple([0.0 if s is None else s(rng) for s in compiled.effort])
@@ -578,6 +592,7 @@ class Simulation:
             product=product,
             due=due,
             late_value_loss=template.late_value_loss,
+            streams=streams,
         )
         if template.effect is not None:
             self._effects[item.id] = template.effect
@@ -656,9 +671,13 @@ class Simulation:
     def _to_backlog(self, item: Item, rank: int | None) -> None:
         """Put an item in the backlog: at ``rank``, or where the strategy ranks it."""
         item.state = "backlog"
-        if item.requester is not None:
-            self._open.setdefault(item.requester, {})[item.id] = item
-        key = self.po.priority(item)
+        requester = item.requester
+        if requester is not None:
+            open_items = self._open.get(requester)
+            if open_items is None:
+                open_items = self._open[requester] = {}
+            open_items[item.id] = item
+        key = self._priority(item)
         if rank is None and key is not None:
             position = bisect.bisect_right(self._backlog_keys, key)
         else:
@@ -666,7 +685,9 @@ class Simulation:
         self.backlog.insert(position, item)
         self._backlog_keys.insert(position, key)
         if not self._building:
-            self.po.on_backlog_changed()
+            po = self.po
+            if po._continuous:  # po.on_backlog_changed(), inlined: a hot path
+                po.replenish()
 
     def _remove_from_backlog(self, item: Item) -> Any:
         """Take ``item`` out of the backlog; return the sort key it had there."""
@@ -680,7 +701,12 @@ class Simulation:
 
     def commit(self, item: Item) -> None:
         """Move a backlog item to Ready (no checks: see :meth:`apply`)."""
-        key = self._remove_from_backlog(item)
+        backlog = self.backlog
+        if backlog[0] is item:  # _remove_from_backlog's usual case, inlined: a hot path
+            del backlog[0]
+            key = self._backlog_keys.pop(0)
+        else:
+            key = self._remove_from_backlog(item)
         self._commit_seq += 1
         item.state = "ready"
         item.committed = self.env.now
@@ -690,12 +716,11 @@ class Simulation:
         self.ready[item.id] = item
         if self.keep_records:
             self.record("committed", item.id, "ready")
-        first = item.next_column()
-        if first < 0:  # nothing to do: straight to Done
+        if not item.route:  # nothing to do: straight to Done
             del self.ready[item.id]
             self._finish(item)
             return
-        self._queue(self.pull[first], item)
+        self._queue(self.pull[item.route[0]], item)
         self._dispatch()
 
     # ------------------------------------------------------------------
@@ -709,7 +734,10 @@ class Simulation:
         commands a person gives (``automatic`` false) are kept in
         :attr:`commands`, so ``(scenario, seed, commands)`` replays the game.
         """
-        self._apply(command)
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise cmd.CommandError(f"unknown command {command!r}")
+        handler(command)
         if not automatic:
             self.commands.append((self.now, command))
         if self.keep_records:
@@ -723,12 +751,6 @@ class Simulation:
         backlog is done.  Uses its own random stream, never the luck's.
         """
         return self.po.forecast(stakeholder, trials)
-
-    def _apply(self, command: cmd.Command) -> None:
-        handler = self._handlers.get(type(command))
-        if handler is None:
-            raise cmd.CommandError(f"unknown command {command!r}")
-        handler(command)
 
     def _do_reorder(self, command: cmd.Reorder) -> None:
         if not self.po.human:
@@ -753,12 +775,18 @@ class Simulation:
         item = self.item(command.item)
         if item.state != "inbox":
             raise cmd.CommandError(f"#{item.id} is not in the inbox")
-        self.inbox.remove(item)
+        self.accept(item, command.rank)
+
+    def accept(self, item: Item, rank: int | None = None) -> None:
+        """Move an inbox item to the backlog (no checks: see :meth:`apply`)."""
+        inbox = self.inbox
+        if inbox[-1] is item:
+            inbox.pop()
+        else:
+            inbox.remove(item)
         if self.keep_records:
-            self.record(
-                "accepted", item.id, "backlog", stakeholder=item.requester, value=command.rank
-            )
-        self._to_backlog(item, command.rank)
+            self.record("accepted", item.id, "backlog", stakeholder=item.requester, value=rank)
+        self._to_backlog(item, rank)
         self.po.on_accepted(item)
 
     def _do_decline(self, command: cmd.Decline) -> None:
@@ -917,7 +945,7 @@ class Simulation:
         """A member is free: take the best work it can find, or wait for some."""
         if state.gone:
             return
-        item = self._pick(state) if state.present else None
+        item = self._pick(state) if state.present and self.queued else None
         if item is None:
             state.waiting = True
             self.waiting_members += 1
@@ -959,7 +987,12 @@ class Simulation:
         state.work_amount = amount
         state.work_speed = speed
         state.work_strikes = strikes
-        days = state.days_for(column, start, amount / speed) if amount > 0 else 0.0
+        if amount <= 0:
+            days = 0.0
+        elif state.ramp_days <= 0:  # days_for without the ramp-up
+            days = amount / speed / state.efficiency[column]
+        else:
+            days = state.days_for(column, start, amount / speed)
         work = env.timeout(days)
         work.callbacks.append(state.on_done)
         state.work = work
@@ -992,6 +1025,7 @@ class Simulation:
     def _queue(self, heap: list[tuple[Any, int, Item]], item: Item) -> None:
         """Queue an item for a member (it waits until someone pulls it)."""
         item.queued_since = self.env.now
+        self.queued += 1
         heapq.heappush(heap, (item.pull_key, item.id, item))
 
     def _room(self, column: int, item: Item) -> bool:
@@ -1008,8 +1042,8 @@ class Simulation:
         Re-entrant calls (a pull frees Ready, replenishment commits, which
         dispatches again) are folded into the outer loop.
         """
-        if not self.waiting_members:
-            return
+        if not self.waiting_members or not self.queued:
+            return  # nobody to give work to, or no work to give
         if self._dispatching:
             self._dispatch_again = True
             return
@@ -1021,6 +1055,8 @@ class Simulation:
                 self._dispatch_again = False
                 assigned = False
                 for state in members:
+                    if not self.queued:
+                        break
                     if state.waiting and state.present:
                         state.waiting = False
                         self.waiting_members -= 1
@@ -1036,6 +1072,8 @@ class Simulation:
             self._dispatching = False
 
     def _pick(self, state: MemberState) -> Item | None:
+        wip = self.wip
+        counts = self.counts
         best_key: Any = None
         best_heap: list[tuple[Any, int, Item]] | None = None
         best_column = -1
@@ -1044,15 +1082,18 @@ class Simulation:
             if heap and (best_heap is None or heap[0][0] < best_key):
                 best_key, best_heap, best_column = heap[0][0], heap, column
             heap = self.pull[column]
-            if (
-                heap
-                and (best_heap is None or heap[0][0] < best_key)
-                and self._room(column, heap[0][2])
-            ):
-                best_key, best_heap, best_column = heap[0][0], heap, column
+            if heap and (best_heap is None or heap[0][0] < best_key):
+                limit = wip[column]  # room in the column (see _room), inlined: a hot path
+                if (
+                    limit is None
+                    or counts[column] < limit
+                    or (counts[column] == limit and heap[0][2].cls == "expedite")
+                ):
+                    best_key, best_heap, best_column = heap[0][0], heap, column
         if best_heap is None:
             return None
         item = heapq.heappop(best_heap)[2]
+        self.queued -= 1
         item.waiting_time += self.env.now - item.queued_since
         if best_heap is self.pull[best_column]:
             self._enter(item, best_column)
@@ -1068,7 +1109,7 @@ class Simulation:
 
     def _enter(self, item: Item, column: int) -> None:
         """Move an item into ``column`` (from Ready or from the previous column)."""
-        now = self.now
+        now = self.env.now
         left = item.column
         if left >= 0:
             self.counts[left] -= 1
@@ -1076,7 +1117,9 @@ class Simulation:
             del self.ready[item.id]
             item.state = "column"
             item.started = now
-            self.po.on_ready_changed()
+            po = self.po
+            if po._continuous:  # po.on_ready_changed(), inlined: a hot path
+                po.replenish()
         item.column = column
         item.route_pos += 1
         item.finished_here = False
@@ -1106,7 +1149,8 @@ class Simulation:
         item.finished_here = True
         if self.keep_records:
             self.record("finished", item.id, self.activities[column])
-        nxt = item.next_column()
+        pos = item.route_pos + 1  # item.next_column(), inlined: a hot path
+        nxt = item.route[pos] if pos < len(item.route) else -1
         if nxt < 0 and not item.reworked and item.luck.defect_draw < self.defect_rate:
             item.reworked = True
             route = item.route
@@ -1143,12 +1187,15 @@ class Simulation:
         self.done_items.append(item)
         self.done_days.append(item.done)
         if item.requester is not None:
-            self._open.get(item.requester, {}).pop(item.id, None)
+            open_items = self._open.get(item.requester)
+            if open_items is not None:
+                open_items.pop(item.id, None)
         if self.keep_records:
             self.record("done", item.id, "done")
-        effect = self._effects.get(item.id)
-        if effect is not None:
-            self._apply_effect(item, effect)
+        if self._effects:
+            effect = self._effects.get(item.id)
+            if effect is not None:
+                self._apply_effect(item, effect)
         self.po.on_done(item)
 
     def _apply_effect(self, item: Item, effect: Any) -> None:
@@ -1210,8 +1257,9 @@ class Simulation:
     def _request_arrives(self, stream: _RequestStream, event: simpy.Event) -> None:
         """A request's time came (or the stream starts): create it, then wait for the next."""
         env = self.env
+        request = self._request
         if stream.pending:
-            self._request(stream)
+            request(stream)
         while True:
             stream.day += stream.gap(stream.rng)
             if stream.day >= stream.until:
@@ -1221,7 +1269,7 @@ class Simulation:
                 stream.pending = True
                 env.timeout(stream.day - env.now).callbacks.append(stream.on_arrival)
                 return
-            self._request(stream)
+            request(stream)
 
     def _request(self, stream: _RequestStream) -> None:
         stream.count += 1
