@@ -201,6 +201,10 @@ class BoardChecker:
         assert sorted(seen) == [i.id for i in items]
         assert [i.id for i in items] == list(range(1, len(items) + 1))
 
+        # The count of queued items the dispatcher trusts (none: nobody picks) is exact.
+        queued = sum(len(h) for h in sim.pull) + sum(len(h) for h in sim.resume)
+        assert sim.queued == queued, f"queued says {sim.queued}, the queues hold {queued}"
+
         # Per-column counts and WIP limits (expedite may exceed a limit by one).
         for column, count in enumerate(sim.counts):
             inside = [i for i in in_columns if i.column == column]
