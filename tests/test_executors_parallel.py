@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -37,7 +38,7 @@ def _work(unit: Unit) -> tuple[int, int]:
 
     ``gate``: wait for the mark file; ``mark``: create it; ``plain``: nothing.
     A ``-fail`` suffix raises ValueError afterwards, ``-exit`` ends the process,
-    ``-sleep`` sleeps a minute (so something is still running).
+    ``-sleep`` sleeps 2 s, then leaves a file (so a unit stopped half-way leaves none).
     """
     kind, folder, number = unit
     marker = Path(folder) / "mark"
@@ -53,7 +54,8 @@ def _work(unit: Unit) -> tuple[int, int]:
     if kind.endswith("-exit"):
         os._exit(3)
     if kind.endswith("-sleep"):
-        time.sleep(60)
+        time.sleep(2)
+        (Path(folder) / f"slept-{number}").touch()
     return number, os.getpid()
 
 
@@ -146,16 +148,20 @@ def test_this_process_and_a_child_share_the_work(tmp_path: Path, jobs: int) -> N
 def test_a_tiny_job_does_not_wait_for_a_child_to_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The children take a minute to import the work function: this process does it all."""
+    """The children take 2 s to import the work function: this process does it all.
+
+    They are stopped, not waited for: none of them ever finishes importing.
+    """
     (tmp_path / "slow_to_import_in_children.py").write_text(
         textwrap.dedent(
             """
-            import multiprocessing
             import os
             import time
+            from pathlib import Path
 
-            if multiprocessing.parent_process() is not None:  # in a child only
-                time.sleep(60)
+            if os.getpid() != int(os.environ["TEST_PARENT_PID"]):  # in a child only
+                time.sleep(2)
+                (Path(__file__).parent / "imported-in-a-child").touch()
 
 
             def pid(unit):
@@ -165,11 +171,13 @@ def test_a_tiny_job_does_not_wait_for_a_child_to_start(
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("TEST_PARENT_PID", str(os.getpid()))
     from slow_to_import_in_children import pid  # type: ignore[import-not-found]
 
     outcomes = list(run_ordered(pid, range(5), executor="process", jobs=3))
     assert outcomes == [(unit, os.getpid()) for unit in range(5)]
-    assert _no_children_left()  # stopped, not waited for (they would sleep a minute)
+    assert _no_children_left()
+    assert not (tmp_path / "imported-in-a-child").exists()
 
 
 @pytest.mark.parametrize(
@@ -220,9 +228,10 @@ def test_closing_early_stops_a_busy_child(tmp_path: Path) -> None:
     assert next(outcomes) == (0, os.getpid())
     child = int((tmp_path / "mark").read_text(encoding="utf-8"))
     assert child != os.getpid()
-    outcomes.close()  # the child is sleeping a minute in unit 1
+    outcomes.close()  # the child is sleeping in unit 1
     assert _gone(child)
     assert _no_children_left()
+    assert not (tmp_path / "slept-1").exists()  # stopped, not waited for
 
 
 def test_an_interrupt_in_progress_stops_the_children(tmp_path: Path) -> None:
@@ -239,10 +248,22 @@ def test_an_interrupt_in_progress_stops_the_children(tmp_path: Path) -> None:
     assert calls == [1, 1]
     assert _gone(int((tmp_path / "mark").read_text(encoding="utf-8")))
     assert _no_children_left()
+    assert not (tmp_path / "slept-1").exists()
 
 
-def test_ctrl_c_stops_everything_without_tracebacks(tmp_path: Path) -> None:
-    """SIGINT to the whole process group (what a terminal does) while a child works."""
+def test_a_function_children_cannot_import_is_refused_even_for_a_tiny_job() -> None:
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # a local function
+        list(run_ordered(lambda unit: unit, [1, 2], executor="process", jobs=2))
+    assert _no_children_left()
+
+
+@pytest.mark.parametrize("first", ["sleep", "gate"], ids=["busy", "waiting-for-the-child"])
+def test_ctrl_c_stops_everything_without_tracebacks(tmp_path: Path, first: str) -> None:
+    """SIGINT to the whole process group (what a terminal does) while a child works.
+
+    This process is either busy in its own unit or, having nothing left to
+    take, waiting for the child's outcomes.
+    """
     (tmp_path / "ctrl_c_work.py").write_text(
         textwrap.dedent(
             """
@@ -257,6 +278,10 @@ def test_ctrl_c_stops_everything_without_tracebacks(tmp_path: Path) -> None:
                 if kind == "mark":
                     (Path(folder) / "mark.tmp").write_text(str(os.getpid()))
                     (Path(folder) / "mark.tmp").replace(marker)
+                if kind == "gate":
+                    while not marker.exists():
+                        time.sleep(0.005)
+                    return
                 time.sleep(60)
             """
         ),
@@ -267,8 +292,7 @@ def test_ctrl_c_stops_everything_without_tracebacks(tmp_path: Path) -> None:
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
         "from ctrl_c_work import work\n"
         "from posim.executors import run_ordered\n"
-        f"units = [('sleep', {str(tmp_path)!r}), ('mark', {str(tmp_path)!r})]"
-        f" + [('sleep', {str(tmp_path)!r})] * 4\n"
+        f"units = [({first!r}, {str(tmp_path)!r}), ('mark', {str(tmp_path)!r})]\n"
         "try:\n"
         "    list(run_ordered(work, units, executor='process', jobs=2))\n"
         "except KeyboardInterrupt:\n"
@@ -287,6 +311,7 @@ def test_ctrl_c_stops_everything_without_tracebacks(tmp_path: Path) -> None:
         while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert marker.exists(), process.communicate(timeout=5)
+        time.sleep(0.2)  # let this process get past the gate (either way the test holds)
         os.killpg(process.pid, signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
