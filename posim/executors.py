@@ -5,21 +5,33 @@ list of work units and yields ``function(unit)`` for every unit **in unit
 order**, whichever executor runs them and however many workers it has:
 
 * ``serial`` — one unit after another in this process (no pickling at all);
-* ``process`` — a ``multiprocessing`` pool in the ``spawn`` context (the
-  default; ``jobs=0`` uses every core).  Workers ignore Ctrl+C, so only this
-  process hears it and can stop the pool cleanly;
+* ``process`` — the default; ``jobs=0`` uses every core, ``jobs=1`` is
+  ``serial``.  With ``jobs=N`` **this process is one of the N workers**: it
+  spawns ``N-1`` children (``spawn`` context) and starts on the first unit
+  at once, while they start up (a spawned Python importing posim takes
+  ~0.3 s).  It then takes the units one at a time; a dispatcher thread
+  answers each child's request for work with a batch whose size shrinks with
+  the work left (guided self-scheduling: half a fair share, so everybody
+  finishes together).  A child holds one batch at a time and, when its
+  units are short, asks for the next a few units early, so it never waits.
+  A job that ends before a child is ready never waits for it: children are
+  stopped as soon as the outcomes are all in (or the iterator is closed, or
+  Ctrl+C), not joined.  Children ignore Ctrl+C, so only this process hears
+  it and stops them cleanly;
 * ``dask`` — a ``distributed`` cluster (the ``dask`` extra).  Without a
   scheduler address a ``LocalCluster`` of ``jobs`` worker processes listens on
   127.0.0.1 with its dashboard off; with ``scheduler="tcp://host:port"`` it
   connects to a running cluster and first checks that every worker runs the
-  same posim version as this process.
+  same posim version as this process.  Units travel in batches (a few per
+  worker), so the per-task overhead stays small.
 
-Units travel in batches (several per task, a few tasks per worker), so the
-per-task overhead stays small.  Each batch's results are keyed by its index
-and handed on in index order, so a caller that reduces them in the order it
-receives them gets byte-identical output for every executor and job count.
-Nothing here knows about simulations: :mod:`posim.comparison` and
-:mod:`posim.runs` supply the functions and units.
+Outcomes are keyed by unit (or batch) index and handed on in index order, so
+a caller that reduces them in the order it receives them gets byte-identical
+output for every executor and job count.  An exception raised by a unit is
+raised after every outcome before it, whichever process ran it (from a child
+it carries the child's traceback as its ``__cause__``).  Nothing here knows
+about simulations: :mod:`posim.comparison` and :mod:`posim.runs` supply the
+functions and units.
 """
 
 from __future__ import annotations
@@ -56,10 +68,10 @@ DEFAULT_EXECUTOR = "process"
 """The executor used when none is named."""
 
 TASKS_PER_WORKER = 4
-"""Batches per worker: enough to balance the load, few enough to keep the overhead low."""
+"""Dask batches per worker: enough to balance the load, few enough to keep the overhead low."""
 
 MAX_BATCH = 256
-"""Most units in one batch (so progress moves and an interrupt loses little)."""
+"""Most units in one batch or child's batch (so progress moves and an interrupt loses little)."""
 
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a Dask scheduler given by ``--scheduler``."""
@@ -446,12 +458,11 @@ def _dispatch(
             readable = wait([wake, *by_pipe])
             if wake in readable:
                 return
-            for pipe in readable:
-                child = by_pipe[pipe]
+            for child in [by_pipe[pipe] for pipe in readable]:
                 try:
-                    payload = pipe.recv_bytes()
+                    payload = child.results.recv_bytes()
                 except (EOFError, OSError):
-                    del by_pipe[pipe]
+                    del by_pipe[child.results]
                     if child.holding or not child.retired:
                         arrivals.put(_Died(child, min(child.holding, key=_start, default=None)))
                     continue
@@ -648,19 +659,24 @@ def run_ordered(
             the ``process`` and ``dask`` executors), deterministic in its unit.
         units: the work, each unit picklable.
         executor: ``serial``, ``process`` or ``dask`` (see the module docs).
-        jobs: worker processes (``0`` = every core); ignored by ``serial`` and
-            by a running Dask cluster.
+        jobs: worker processes (``0`` = every core), this process included
+            for ``process``; ignored by ``serial`` and by a running Dask
+            cluster.
         scheduler: a Dask scheduler address (``tcp://host:port``), or ``None``.
-        progress: called with the number of units just finished (in
-            whatever order they finish).
+        progress: called (in this process's main thread) with the number of
+            units just finished, in whatever order they finish.
 
     Outcomes are yielded as soon as they and every earlier one are ready, so
-    a caller interrupted half-way keeps a complete prefix.  Closing the
-    iterator (or an interrupt while waiting) stops the workers.
+    a caller interrupted half-way keeps a complete prefix.  (With ``process``,
+    this process hands them on between its own units.)  Closing the iterator
+    (or an interrupt) stops the workers.  An exception raised by a unit is
+    raised after the outcomes of every unit before it.
 
     Raises:
         ExecutorError: bad executor options (see :func:`check_executor`) or a
             Dask cluster that is unreachable or runs another posim version.
+        concurrent.futures.process.BrokenProcessPool: a ``process`` child
+            stopped unexpectedly (after the outcomes before its batch).
     """
     check_executor(executor, jobs, scheduler)
     if not units:
