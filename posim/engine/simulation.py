@@ -154,10 +154,25 @@ class StakeholderState:
         self.trust_history: list[tuple[float, float, str]] = [(0.0, trust, "start")]
 
 
+class _Due(simpy.Event):
+    """A timeout born with its callback: ``env.timeout(delay)`` and ``callbacks.append``
+    in one step (the same event, scheduled the same way; one is built per piece of
+    work and per request, so the saving counts)."""
+
+    def __init__(
+        self, env: simpy.Environment, delay: float, callback: Callable[[simpy.Event], None]
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        env.schedule(self, simpy.events.NORMAL, delay)
+
+
 class _CompiledTemplate:
     """A template with its distributions compiled into samplers."""
 
-    __slots__ = ("cost_of_delay", "due_in", "effort", "template", "value")
+    __slots__ = ("columns", "cost_of_delay", "due_in", "effort", "template", "unsampled", "value")
 
     def __init__(
         self,
@@ -172,6 +187,9 @@ class _CompiledTemplate:
         self.cost_of_delay = cost_of_delay
         self.effort = effort
         """A sampler per column (None: the template has no work there)."""
+        self.columns = tuple(c for c, s in enumerate(effort) if s is not None)
+        """The columns with a sampler, in order."""
+        self.unsampled = len(effort) - len(self.columns)
         self.due_in = due_in
 
 
@@ -393,6 +411,8 @@ class Simulation:
         self.strategy_label = self.po.label
         self._priority: Callable[[Item], Any] = self.po.priority
         self._pull_rank: Callable[[Item, Any], Any] = self.po.pull_rank
+        self._straight_through = not keep_records and self.po._continuous
+        """Items accepted into an empty backlog may skip it (see :meth:`_to_backlog`)."""
         """The PO's backlog key of an item (None: a person places it)."""
         for member in scenario.team:
             self._add_members(member, joined=0.0, ramp=0.0, start=False)
@@ -533,13 +553,15 @@ class Simulation:
         value: float,
         cost_of_delay: float,
         estimate: tuple[float, ...],
-        *,
         requester: str | None,
         product: str | None,
         due: float | None,
         late_value_loss: float,
         streams: tuple[Any, Any, Any, Any] | None = None,
+        route: list[int] | None = None,
     ) -> Item:
+        """Create an item, draw its luck and register it (``route``: its columns with
+        work, when the caller knows them)."""
         if streams is None:
             streams = self._source_streams(source)
         if self._plain_luck:  # _draw_luck's first case, inlined: a hot path
@@ -547,7 +569,8 @@ class Simulation:
             luck = _new_tuple(
                 Luck, (estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, streams[3].random())
             )
-            route = [i for i, e in enumerate(estimate) if e > 0]
+            if route is None:
+                route = [i for i, e in enumerate(estimate) if e > 0]
         else:
             luck, route = self._draw_luck(streams, estimate)
         items = self.items
@@ -584,6 +607,9 @@ class Simulation:
         value = compiled.value(rng)
         cost = compiled.cost_of_delay(rng)
         estimate = tuple([0.0 if s is None else s(rng) for s in compiled.effort])
+        # Samplers never return < 0: when the zeros are just the columns without a
+        # sampler, the route is every sampled column (no scan of the estimate).
+        route = list(compiled.columns) if estimate.count(0.0) == compiled.unsampled else None
         due = None
         if compiled.due_in is not None:
             due = self.env.now + compiled.due_in(rng)
@@ -598,11 +624,12 @@ class Simulation:
             value,
             cost,
             estimate,
-            requester=requester,
-            product=product,
-            due=due,
-            late_value_loss=template.late_value_loss,
-            streams=streams,
+            requester,
+            product,
+            due,
+            template.late_value_loss,
+            streams,
+            route,
         )
         if template.effect is not None:
             self._effects[item.id] = template.effect
@@ -688,6 +715,19 @@ class Simulation:
                 open_items = self._open[requester] = {}
             open_items[item.id] = item
         key = self._priority(item)
+        if (
+            not self.backlog
+            and rank is None
+            and self._straight_through
+            and not self._building
+            and not self.po._replenishing
+            and (self.ready_wip is None or len(self.ready) < self.ready_wip)
+        ):
+            # Into an empty backlog with room in Ready: replenishment would commit it
+            # at once, so skip the backlog (the same commit; records off only, as an
+            # automatic commit is then not kept as a command either).
+            self._commit_key(item, key)
+            return
         if rank is None and key is not None:
             position = bisect.bisect_right(self._backlog_keys, key)
         else:
@@ -718,6 +758,10 @@ class Simulation:
             key = self._backlog_keys.pop(0)
         else:
             key = self._remove_from_backlog(item)
+        self._commit_key(item, key)
+
+    def _commit_key(self, item: Item, key: Any) -> None:
+        """Commit an item that had backlog key ``key`` (out of the backlog already)."""
         self._commit_seq += 1
         item.state = "ready"
         item.committed = self.env._now
@@ -1006,9 +1050,7 @@ class Simulation:
             days = amount / speed / state.efficiency[column]
         else:
             days = state.days_for(column, start, amount / speed)
-        work = env.timeout(days)
-        work.callbacks.append(state.on_done)
-        state.work = work
+        state.work = _Due(env, days, state.on_done)
 
     def _work_done(self, state: MemberState, event: simpy.Event) -> None:
         """The timeout of a member's work fired: finish the piece of work."""
@@ -1281,7 +1323,7 @@ class Simulation:
                 return
             if stream.day > env._now:
                 stream.pending = True
-                env.timeout(stream.day - env._now).callbacks.append(stream.on_arrival)
+                _Due(env, stream.day - env._now, stream.on_arrival)
                 return
             request(stream)
 
