@@ -72,6 +72,8 @@ class SavedGame:
     """The simulated day the game had reached."""
     posim_version: str = ""
     """The posim version that wrote the save."""
+    career: bool = False
+    """Whether the game counts for the player's career (written only when true)."""
 
 
 def data_dir() -> Path:
@@ -96,10 +98,10 @@ def saves_dir() -> Path:
 
 def scenario_bytes(source: str) -> bytes:
     """The bytes of a scenario file or built-in scenario (what :func:`load_scenario` reads)."""
-    from posim.scenario import _builtin_files
+    from posim.scenario import builtin_files
 
     path = Path(source)
-    builtins = _builtin_files()
+    builtins = builtin_files()
     if not path.suffix and not path.exists() and source in builtins:
         return builtins[source].read_bytes()
     return path.read_bytes()
@@ -128,8 +130,10 @@ def load_source(source: str) -> tuple[Scenario, str]:
     return scenario, digest
 
 
-def from_simulation(sim: Simulation, source: str, sha256: str) -> SavedGame:
-    """The save of a live game."""
+def from_simulation(
+    sim: Simulation, source: str, sha256: str, *, career: bool = False
+) -> SavedGame:
+    """The save of a live game (``career``: it counts for the player's career)."""
     from posim import __version__
 
     return SavedGame(
@@ -140,19 +144,23 @@ def from_simulation(sim: Simulation, source: str, sha256: str) -> SavedGame:
         commands=list(sim.commands),
         day=sim.now,
         posim_version=__version__,
+        career=career,
     )
 
 
 def to_json(save: SavedGame) -> dict[str, Any]:
     """A save as a JSON-ready dict."""
-    return {
+    document: dict[str, Any] = {
         "posim_save": SAVE_FORMAT,
         "posim_version": save.posim_version,
         "scenario": {"name": save.scenario_name, "source": save.source, "sha256": save.sha256},
         "seed": save.seed,
         "day": save.day,
-        "commands": [{"day": day, **cmd.to_json(command)} for day, command in save.commands],
     }
+    if save.career:
+        document["career"] = True
+    document["commands"] = [{"day": day, **cmd.to_json(command)} for day, command in save.commands]
+    return document
 
 
 def write_save(path: str | os.PathLike[str], save: SavedGame) -> Path:
@@ -214,6 +222,9 @@ def parse_save(data: Any, where: str) -> SavedGame:
     day = data.get("day", 0.0)
     if not _number(day) or day < 0:
         raise bad(f"day: must be a number >= 0, not {day!r}")
+    career = data.get("career", False)
+    if not isinstance(career, bool):
+        raise bad(f"career: must be true or false, not {career!r}")
     raw_commands = data.get("commands", [])
     if not isinstance(raw_commands, list):
         raise bad("commands: must be a list")
@@ -240,6 +251,7 @@ def parse_save(data: Any, where: str) -> SavedGame:
         commands=commands,
         day=float(day),
         posim_version=version_text if isinstance(version_text, str) else "",
+        career=career,
     )
 
 

@@ -1284,7 +1284,6 @@ def _validation_problems(exc: ValidationError, data: Any) -> list[tuple[PathTupl
     return result
 
 
-
 REPAIR_ROUNDS = 8
 """How many times :func:`_cross_checks_despite` removes broken fields and validates again."""
 
@@ -1455,7 +1454,8 @@ def _builtin_folder() -> Traversable:
         return Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def _builtin_files() -> dict[str, Traversable]:
+def builtin_files() -> dict[str, Traversable]:
+    """The built-in scenario files by name (``tutorial`` -> its YAML file)."""
     folder = _builtin_folder()
     return {
         entry.name.rsplit(".", 1)[0]: entry
@@ -1472,7 +1472,7 @@ def load_scenario(source: str | os.PathLike[str]) -> Scenario:
     """
     name = os.fspath(source)
     path = Path(name)
-    builtins = _builtin_files()
+    builtins = builtin_files()
     if not path.suffix and not path.exists() and name in builtins:
         entry = builtins[name]
         return parse_scenario(entry.read_bytes(), entry.name)
@@ -1494,7 +1494,7 @@ def load_scenario(source: str | os.PathLike[str]) -> Scenario:
 def builtin_scenarios() -> list[dict[str, str]]:
     """The built-in scenarios as ``{"name", "title", "level", "description"}``, tutorial first."""
     result = []
-    for name, entry in _builtin_files().items():
+    for name, entry in builtin_files().items():
         scenario = parse_scenario(entry.read_bytes(), entry.name)
         result.append(
             {

@@ -113,7 +113,9 @@ class Game:
         save = saves.read_save(where)
         scenario = saves.scenario_of(save, where)
         sim = saves.restore(save, scenario, where)
-        return cls(scenario, save.source, save.sha256, sim=sim, autosave_to=autosave_to)
+        game = cls(scenario, save.source, save.sha256, sim=sim, autosave_to=autosave_to)
+        game.career = save.career
+        return game
 
     # -- reading -------------------------------------------------------
 
@@ -251,7 +253,7 @@ class Game:
 
     def to_save(self) -> saves.SavedGame:
         """The save of this game now."""
-        return saves.from_simulation(self.sim, self.source, self.sha256)
+        return saves.from_simulation(self.sim, self.source, self.sha256, career=self.career)
 
     def save(self, path: str | Path) -> Path:
         """Save to ``path`` atomically; raises :class:`~posim.saves.SaveError`."""

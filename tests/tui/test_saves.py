@@ -59,6 +59,19 @@ def test_round_trip_and_format(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["game.json"]  # no temporary left
 
 
+def test_a_career_game_stays_a_career_game_when_continued(tmp_path: Path) -> None:
+    game = played_game(until=3.0)
+    plain = json.loads(game.save(tmp_path / "plain.json").read_text(encoding="utf-8"))
+    assert "career" not in plain  # saves of ordinary games are unchanged
+    assert Game.load(tmp_path / "plain.json").career is False
+    game.career = True
+    path = game.save(tmp_path / "career.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["career"] is True
+    again = Game.load(path)
+    assert again.career is True
+    assert json.loads(again.save(tmp_path / "again.json").read_text(encoding="utf-8"))["career"]
+
+
 def test_restore_gives_the_same_game(tmp_path: Path) -> None:
     game = played_game()
     path = game.save(tmp_path / "game.json")
@@ -127,6 +140,11 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(
             b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
             b' "seed": 7, "commands": [{"day": 1, "type": "fly"}]}',
             ": commands.0: not a command",
+        ),
+        (
+            b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
+            b' "seed": 7, "career": "yes"}',
+            ": career: must be true or false, not 'yes'",
         ),
         (
             b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
