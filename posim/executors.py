@@ -37,7 +37,6 @@ functions and units.
 from __future__ import annotations
 
 import importlib
-import logging
 import math
 import os
 import signal
@@ -605,6 +604,8 @@ def _dask(
     scheduler: str | None,
     progress: Callable[[int], None] | None,
 ) -> Iterator[Outcome]:
+    import logging  # here: a worker process need not import it
+
     try:
         dask: Any = importlib.import_module("distributed")  # untyped: keep it Any
     except ImportError:
