@@ -21,10 +21,14 @@ import time
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import posim
+from posim.comparison import compare
 from posim.executors import MAX_BATCH, _guided_size, _Schedule, run_ordered
+from posim.runs import dumps_json
 
 GATE_TIMEOUT = 120.0
 """Longest a gate waits for its mark (a failing test, not a hang)."""
@@ -331,3 +335,14 @@ def test_a_job_is_split_so_both_finish_together() -> None:
         remaining -= size
     assert sizes[:3] == [250, 188, 141] and sizes[-1] == 1
     assert len(sizes) < 40 and math.fsum(sizes) == 1000
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_a_comparison_is_byte_identical_for_any_number_of_jobs(jobs: int) -> None:
+    """Enough replications that the children usually join in (not asserted: timing)."""
+    scenario = posim.load_scenario("tutorial")
+    arguments: dict[str, Any] = {"strategies": ["fifo", "wsjf"], "runs": 120}
+    serial = dumps_json(compare(scenario, **arguments, executor="serial").to_json("x"))
+    spread = compare(scenario, **arguments, executor="process", jobs=jobs)
+    assert dumps_json(spread.to_json("x")) == serial
+    assert _no_children_left()
