@@ -18,10 +18,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -176,7 +176,7 @@ def test_a_tiny_job_does_not_wait_for_a_child_to_start(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("TEST_PARENT_PID", str(os.getpid()))
-    from slow_to_import_in_children import pid  # type: ignore[import-not-found]
+    from slow_to_import_in_children import pid
 
     outcomes = list(run_ordered(pid, range(5), executor="process", jobs=3))
     assert outcomes == [(unit, os.getpid()) for unit in range(5)]
@@ -228,7 +228,10 @@ def test_a_child_that_dies_is_an_error_after_the_outcomes_before_it(tmp_path: Pa
 def test_closing_early_stops_a_busy_child(tmp_path: Path) -> None:
     """This process yields between its own units; closing then stops the child mid-unit."""
     units = _units(tmp_path, ["gate", "mark-sleep", "plain", "plain"])
-    outcomes: Iterator[tuple[int, int]] = run_ordered(_work, units, executor="process", jobs=2)
+    outcomes = cast(  # the process executor's iterator is a generator
+        "Generator[tuple[int, int], None, None]",
+        run_ordered(_work, units, executor="process", jobs=2),
+    )
     assert next(outcomes) == (0, os.getpid())
     child = int((tmp_path / "mark").read_text(encoding="utf-8"))
     assert child != os.getpid()
