@@ -16,7 +16,7 @@ order**, whichever executor runs them and however many workers it has:
   units are short, asks for the next a few units early, so it never waits.
   A job that ends before a child is ready never waits for it: children are
   stopped as soon as the outcomes are all in (or the iterator is closed, or
-  Ctrl+C), not joined.  Children ignore Ctrl+C, so only this process hears
+  Ctrl+C, or the interpreter exits with the iterator unfinished), not joined.  Children ignore Ctrl+C, so only this process hears
   it and stops them cleanly;
 * ``dask`` — a ``distributed`` cluster (the ``dask`` extra).  Without a
   scheduler address a ``LocalCluster`` of ``jobs`` worker processes listens on
@@ -36,6 +36,7 @@ functions and units.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import math
 import os
@@ -43,6 +44,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
@@ -359,10 +361,30 @@ def _child_main(function: Callable[[Unit], Outcome], tasks: Any, results: Any) -
         return
 
 
+_LIVE_CHILDREN: weakref.WeakSet[_Child] = weakref.WeakSet()
+"""Children not yet closed: stopped at exit if their iterator was abandoned."""
+
+
+def _stop_children_at_exit() -> None:
+    """At interpreter exit, stop the children of iterators nobody closed.
+
+    Registered after :mod:`multiprocessing`, so it runs before
+    ``multiprocessing``'s own exit handler, which would otherwise wait for
+    them to finish every unit left.
+    """
+    for child in list(_LIVE_CHILDREN):
+        child.stop()
+
+
 class _Child:
     """A child process, this process's ends of its two pipes, and the batches it holds."""
 
+    _exit_handler_registered = False
+
     def __init__(self, context: Any, function: Callable[..., Any]) -> None:
+        if not _Child._exit_handler_registered:
+            atexit.register(_stop_children_at_exit)
+            _Child._exit_handler_registered = True
         task_reader, self.tasks = context.Pipe(duplex=False)
         self.results, result_writer = context.Pipe(duplex=False)
         self.process = context.Process(
@@ -383,6 +405,7 @@ class _Child:
         """Batches sent to it whose outcomes have not come back."""
         self.retired = False
         """Told that no work is left (it exits by itself)."""
+        _LIVE_CHILDREN.add(self)
 
     def stop(self) -> None:
         """Stop the process at once (it holds nothing worth waiting for)."""
@@ -397,6 +420,7 @@ class _Child:
             self.process.join(timeout=5)
         self.tasks.close()
         self.results.close()
+        _LIVE_CHILDREN.discard(self)
 
 
 class _Died:

@@ -349,3 +349,22 @@ def test_a_comparison_is_byte_identical_for_any_number_of_jobs(jobs: int) -> Non
     spread = compare(scenario, **arguments, executor="process", jobs=jobs)
     assert dumps_json(spread.to_json("x")) == serial
     assert _no_children_left()
+
+
+def test_an_iterator_nobody_closed_does_not_hold_up_the_exit(tmp_path: Path) -> None:
+    """A script that leaves with the iterator half-used exits without finishing its work."""
+    units = _units(tmp_path, ["gate", "mark-sleep"] + ["plain-sleep"] * 20)
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_executors_parallel import _work\n"
+        "from posim.executors import run_ordered\n"
+        f"outcomes = run_ordered(_work, {units!r}, executor='process', jobs=2)\n"
+        "print(next(outcomes)[0])\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (completed.returncode, completed.stdout) == (0, "0\n"), completed.stderr
+    assert _gone(int((tmp_path / "mark").read_text(encoding="utf-8")))
+    assert not list(tmp_path.glob("slept-*"))  # the child was stopped in unit 1
