@@ -19,8 +19,6 @@ loads Textual or Rich (``tests/test_imports.py`` proves it).
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _distribution_version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,11 +27,22 @@ if TYPE_CHECKING:
     from posim.runs import RunResult, run_replications
     from posim.scenario import Scenario, ScenarioError, load_scenario
 
-try:
-    __version__: str = _distribution_version("posim")
-    """The installed version of posim ("0+unknown" when run from a bare checkout)."""
-except PackageNotFoundError:  # pragma: no cover - only without an install
-    __version__ = "0+unknown"
+    __version__: str
+
+
+def _version() -> str:
+    """The installed version of posim ("0+unknown" when run from a bare checkout).
+
+    Looked up on first use of ``posim.__version__``: ``importlib.metadata`` costs
+    ~20 ms to import, paid by every replication worker that never needs it.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("posim")
+    except PackageNotFoundError:  # pragma: no cover - only without an install
+        return "0+unknown"
+
 
 _LAZY: dict[str, str] = {
     "load_scenario": "posim.scenario",
@@ -67,6 +76,10 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Import a public name from its module on first use (PEP 562)."""
+    if name == "__version__":
+        value: Any = _version()
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'posim' has no attribute {name!r}")

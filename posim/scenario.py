@@ -58,7 +58,7 @@ MAX_YAML_NODES = 200_000
 class _Model(BaseModel):
     """Base for every scenario model: frozen, unknown keys rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _finite(value: float) -> float:
@@ -589,6 +589,7 @@ class Scenario(_Model):
         frozen=True,
         populate_by_name=True,
         json_schema_extra={"title": "posim scenario"},
+        defer_build=True,
     )
 
     posim: Literal[1] = Field(description="Format version; this posim reads 1.")
