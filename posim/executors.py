@@ -486,8 +486,8 @@ def _dispatch(
                     payload = child.results.recv_bytes()
                 except (EOFError, OSError):
                     del by_pipe[child.results]
-                    if child.holding or not child.retired:
-                        arrivals.put(_Died(child, min(child.holding, key=_start, default=None)))
+                    if child.holding or not child.retired:  # (held in unit order)
+                        arrivals.put(_Died(child, child.holding[0] if child.holding else None))
                     continue
                 try:
                     message = pickle.loads(payload)
@@ -503,10 +503,6 @@ def _dispatch(
                     answer(child, 1 + len(by_pipe))
     except BaseException as error:  # handed to the main thread
         arrivals.put(_Crashed(error))
-
-
-def _start(batch: range) -> int:
-    return batch.start
 
 
 def _process(
