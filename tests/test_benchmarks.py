@@ -52,6 +52,9 @@ def test_tiny_report_has_every_part(tiny_report: tuple[dict[str, Any], str]) -> 
     assert set(report["flows"]) == {"a_mm3", "b_tutorial", "c_backlog"}
     assert {"replications", "startup", "memory", "profile", "checks", "machine"} <= set(report)
     assert report["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert report["bytecode"]["compiled"] is True  # posim's modules compiled before timing
+    package = Path(report["bytecode"]["package"])
+    assert (package / "__pycache__").is_dir() and (package / "engine" / "__pycache__").is_dir()
 
 
 def test_flow_a_compares_posim_with_simpy_and_ciw(tiny_report: tuple[dict[str, Any], str]) -> None:
