@@ -42,7 +42,10 @@ app = typer.Typer(
     help="posim: a product-owner simulator. Play a scenario, run it headless, compare strategies.",
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain Click help: Typer's Rich help formatting costs ~0.08 s of every
+    # command's start-up, which no --jobs worker can share (docs/performance.md).
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 
