@@ -8,10 +8,12 @@ numbers) and whatever ``runs`` is.  (:func:`posim.simulate` with ``seed=s``
 uses ``s`` itself; ``posim run --seed s`` reports the derived seed of each
 replication.)
 
-With ``jobs > 1`` replications run in a process pool (``spawn`` context,
-through :func:`posim.executors.run_ordered`), several per task; results come
-back in replication order and are reduced in that order, so the output is
-identical for any number of jobs.  Ctrl-C stops the workers at once.
+With ``jobs > 1`` replications are shared between this process and
+``jobs - 1`` spawned workers (:func:`posim.executors.run_ordered`: this
+process starts at once, workers take batches that shrink as the work runs
+out); results come back in replication order and are reduced in that order,
+so the output is identical for any number of jobs.  Ctrl-C stops the workers
+at once.
 
 :class:`RunWriter` writes a run's files (``runs.csv``, ``items.csv``,
 ``events.jsonl``, ``run.json``) while the replications arrive, so records
