@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from posim.engine import simulate
+from posim.engine import Accept, Answer, Report, simulate
 from posim.engine.simulation import Simulation
 from posim.scenario import Scenario, builtin_scenarios, load_scenario
 
@@ -83,3 +83,24 @@ def test_the_clock_is_a_float_from_day_zero() -> None:
     first = result.records[0]
     assert first.time == 0.0 and isinstance(first.time, float)
     assert all(isinstance(record.time, float) for record in result.records)
+
+
+@pytest.mark.parametrize("name", ["tutorial", "open-door", "loud-stakeholder"])
+def test_a_human_game_replays_the_same_with_records_on_or_off(name: str) -> None:
+    """A person's accepts (rank None: straight through an empty backlog) match the slow path."""
+    scenario = load_scenario(name)
+    sim = Simulation(scenario, seed=11, strategy=None)  # records on: the slow path
+    day = 0.0
+    while day < scenario.horizon_days:
+        day += 1.0
+        sim.run_until(day)
+        for item in list(sim.inbox):
+            sim.apply(Accept(item.id))
+        for item in list(sim.questions):
+            sim.apply(Answer(item.id))
+        for stakeholder in list(sim.po.reviews_due):
+            sim.apply(Report(stakeholder, "on_track", sim.now + 10.0))
+    played = sim.result()
+    assert any(isinstance(command, Accept) for _, command in sim.commands)
+    bare = simulate(scenario, seed=11, commands=sim.commands, keep_records=False)
+    assert _comparable(bare) == _comparable(played)
