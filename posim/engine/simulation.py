@@ -14,6 +14,12 @@ never a re-sort of the backlog.
 
 Every product-owner decision is a command applied through :meth:`Simulation.apply`;
 a strategy (or a person, through the game) issues them at decision points.
+One shortcut, for speed: without records, a strategy's automatic accept and
+commit call the same operations (:meth:`Simulation.accept`,
+:meth:`Simulation.commit`) without building a command object nobody keeps,
+and an item accepted into an empty backlog while Ready has room goes straight
+to Ready, as replenishment would at once.  ``tests/engine/test_fast_paths.py``
+requires identical runs with records on and off.
 """
 
 from __future__ import annotations
