@@ -252,7 +252,7 @@ def play(
     raise typer.Exit(game.return_code or 0)
 
 
-@app.command()
+@app.command(short_help="Serve the game to browsers for a workshop.")
 def serve(
     scenario: Annotated[
         str | None,
@@ -280,7 +280,7 @@ def serve(
         fail([f"posim serve: {error}"])
 
 
-@app.command()
+@app.command(short_help="Run a scenario headless with a scripted PO.")
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file or a built-in scenario's name.")],
     strategy: Annotated[
@@ -358,7 +358,7 @@ def run(
         print_run_table(result)
 
 
-@app.command()
+@app.command(short_help="Check scenario files, one line per problem.")
 def validate(
     files: Annotated[
         list[str], typer.Argument(help="Scenario files (or built-in names) to check.")
@@ -414,7 +414,7 @@ def scenarios(
     Console().print(table)
 
 
-@app.command()
+@app.command(short_help="Replay a saved game headless.")
 def replay(
     save_file: Annotated[Path, typer.Argument(help="A posim save file (the game autosaves).")],
     json_output: JsonOption = False,
@@ -448,7 +448,7 @@ def replay(
         console.print(line, highlight=False)
 
 
-@app.command()
+@app.command(short_help="Show or reset career progress.")
 def career(
     reset: Annotated[
         bool, typer.Option("--reset", help="Delete all career progress (needs --yes).")
@@ -492,7 +492,7 @@ def career(
         console.print(f"next: posim play {document['next']}", highlight=False)
 
 
-@app.command("new-scenario")
+@app.command("new-scenario", short_help="Write a commented starting scenario file.")
 def new_scenario(
     name: Annotated[
         str, typer.Argument(help="Scenario name; writes NAME.yaml (never overwrites).")
@@ -768,7 +768,7 @@ def _stop_partial(command: str, done: int, requested: int, out: Path | None) -> 
     raise SystemExit(INTERRUPTED)  # not typer.Exit: main() would say "interrupted" again
 
 
-@app.command()
+@app.command(short_help="Compare strategies on the same random numbers.")
 def compare(
     scenario: Annotated[str, typer.Argument(help="A scenario file or a built-in scenario's name.")],
     strategy: Annotated[
@@ -871,7 +871,7 @@ def compare(
         print_compare_table(result, shown)
 
 
-@app.command()
+@app.command(short_help="Sensitivity of every metric to one parameter.")
 def sweep(
     scenario: Annotated[str, typer.Argument(help="A scenario file or a built-in scenario's name.")],
     setting: Annotated[
