@@ -124,11 +124,6 @@ class ProductOwnerPolicy:
         if self._continuous:
             self.replenish()
 
-    def on_ready_changed(self) -> None:
-        """An item left Ready."""
-        if self._continuous:
-            self.replenish()
-
     def on_request(self, item: Item) -> None:
         """A request landed in the inbox."""
         stakeholder = self.sim.stakeholders[item.requester or ""]

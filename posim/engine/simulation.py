@@ -497,16 +497,12 @@ class Simulation:
     def _draw_luck(
         self, streams: tuple[Any, Any, Any, Any], estimate: tuple[float, ...]
     ) -> tuple[Luck, list[int]]:
-        """Draw everything random about an item from its source's streams.
+        """Draw everything random about an item from its source's streams (a scenario
+        with slippage; without, :meth:`_new_item` draws only a tie-break).
 
         Returns the luck and the item's route (the columns it has work in).
         """
         _, rng, blockers, tiebreaks = streams
-        if self._plain_luck:  # a scenario without slippage: only the tie-break is random
-            return (
-                Luck(estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, tiebreaks.random()),
-                [i for i, e in enumerate(estimate) if e > 0],
-            )
         slip = self._slip
         sigma = slip.effort_sigma
         factor_iceberg = 1.0
@@ -570,7 +566,7 @@ class Simulation:
         work, when the caller knows them)."""
         if streams is None:
             streams = self._source_streams(source)
-        if self._plain_luck:  # _draw_luck's first case, inlined: a hot path
+        if self._plain_luck:  # no slippage: only the tie-break is random
             # Luck(...) without the named tuple's keyword-capable __new__: half the cost.
             luck = _new_tuple(
                 Luck, (estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, streams[3].random())
@@ -1179,7 +1175,7 @@ class Simulation:
             item.state = "column"
             item.started = now
             po = self.po
-            # po.on_ready_changed(), inlined (a hot path), and only when there is work to commit.
+            # Room in Ready: continuous replenishment refills it (when there is work to commit).
             if po._continuous and self.backlog:
                 po.replenish()
         item.column = column
