@@ -276,7 +276,7 @@ class ProductOwnerPolicy:
             while again:
                 self._replenish_again = False
                 backlog = sim.backlog
-                while backlog and (sim.ready_wip is None or len(sim.ready) < sim.ready_wip):
+                while backlog and sim.ready_has_room():
                     item = backlog[0]
                     if capacity is not None:
                         if capacity < item.estimate_total and self._planned_capacity > 0:

@@ -416,10 +416,10 @@ class Simulation:
             self.po = StrategyPO(self, strategy, reporting)
         self.strategy_label = self.po.label
         self._priority: Callable[[Item], Any] = self.po.priority
+        """The PO's backlog key of an item (None: a person places it)."""
         self._pull_rank: Callable[[Item, Any], Any] = self.po.pull_rank
         self._straight_through = not keep_records and self.po._continuous
         """Items accepted into an empty backlog may skip it (see :meth:`_to_backlog`)."""
-        """The PO's backlog key of an item (None: a person places it)."""
         for member in scenario.team:
             self._add_members(member, joined=0.0, ramp=0.0, start=False)
         self._building = True
@@ -723,7 +723,7 @@ class Simulation:
             and self._straight_through
             and not self._building
             and not self.po._replenishing
-            and (self.ready_wip is None or len(self.ready) < self.ready_wip)
+            and self.ready_has_room()
         ):
             # Into an empty backlog with room in Ready: replenishment would commit it
             # at once, so skip the backlog (the same commit; records off only, as an
@@ -739,7 +739,7 @@ class Simulation:
         if not self._building:
             po = self.po
             # po.on_backlog_changed(), inlined (a hot path), and only when Ready has room.
-            if po._continuous and (self.ready_wip is None or len(self.ready) < self.ready_wip):
+            if po._continuous and self.ready_has_room():
                 po.replenish()
 
     def _remove_from_backlog(self, item: Item) -> Any:
@@ -754,13 +754,7 @@ class Simulation:
 
     def commit(self, item: Item) -> None:
         """Move a backlog item to Ready (no checks: see :meth:`apply`)."""
-        backlog = self.backlog
-        if backlog[0] is item:  # _remove_from_backlog's usual case, inlined: a hot path
-            del backlog[0]
-            key = self._backlog_keys.pop(0)
-        else:
-            key = self._remove_from_backlog(item)
-        self._commit_key(item, key)
+        self._commit_key(item, self._remove_from_backlog(item))
 
     def _commit_key(self, item: Item, key: Any) -> None:
         """Commit an item that had backlog key ``key`` (out of the backlog already)."""
@@ -1371,7 +1365,7 @@ class Simulation:
 
     def schedule(self, delay: float, action: Callable[[], None]) -> None:
         """Call ``action`` after ``delay`` days (used by PO policies; no process needed)."""
-        self.env.timeout(delay).callbacks.append(lambda _event: action())
+        _Due(self.env, delay, lambda _event: action())
 
     def every(self, start: float, interval: float, action: Callable[[], None]) -> None:
         """Call ``action`` at ``start`` and every ``interval`` days until the horizon."""
