@@ -53,6 +53,8 @@ from typing import Any
 
 import simpy
 
+from benchmarks.queueing import mmc_lead_time
+
 REPORT_VERSION = 1
 """Version of the JSON report's layout."""
 
@@ -316,13 +318,8 @@ def erlang_c_lead_time(
     service_rate: float = MM3_SERVICE_RATE,
     servers: int = MM3_SERVERS,
 ) -> float:
-    """Mean time in system of an M/M/c queue (Erlang C), to check the models above."""
-    offered = arrival_rate / service_rate
-    rho = offered / servers
-    terms = sum(offered**k / math.factorial(k) for k in range(servers))
-    last = offered**servers / (math.factorial(servers) * (1 - rho))
-    wait_probability = last / (terms + last)
-    return wait_probability / (servers * service_rate - arrival_rate) + 1 / service_rate
+    """Mean time in system of the M/M/3 flow (Erlang C), to check the models above."""
+    return mmc_lead_time(arrival_rate, service_rate, servers)
 
 
 # --------------------------------------------------------------------------
