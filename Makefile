@@ -32,9 +32,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 play: $(STAMP_RUN)
 	$(BIN)/posim play $(SCENARIO)
 
-## test: the whole fast suite, the import-layer contract and ruff
+## test: the gates (ruff lint and format, mypy, import contracts) and the whole fast suite
 test: $(STAMP_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy posim
 	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow" -n $(WORKERS) $(PYTEST_ARGS)
 
@@ -55,6 +57,7 @@ bench: $(VENV)/.posim-installed-bench
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy posim
 	$(BIN)/lint-imports
 
 format: $(STAMP_TEST)

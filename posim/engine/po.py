@@ -170,7 +170,7 @@ class ProductOwnerPolicy:
     def on_done(self, item: Item) -> None:
         """An item reached Done: check the promise it belongs to."""
         sim = self.sim
-        self._completed_estimate.append((item.done, item.estimate_total))
+        self._completed_estimate.append((item.done or 0.0, item.estimate_total))
         if item.requester is None:
             return
         state = sim.stakeholders.get(item.requester)

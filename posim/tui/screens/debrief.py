@@ -140,7 +140,9 @@ class DebriefScreen(Screen[None]):
                 yield Static("Per product", classes="section")
                 products = Table(box=None, padding=(0, 2))
                 for heading in ("product", "items done", "net value", "trust", "score"):
-                    products.add_column(heading, justify="left" if heading == "product" else "right")
+                    products.add_column(
+                        heading, justify="left" if heading == "product" else "right"
+                    )
                 for name, metrics in result.by_product.items():
                     trust = metrics["trust_mean"]
                     products.add_row(
