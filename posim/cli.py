@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from posim.runs import RunResult
@@ -32,13 +33,66 @@ SeedOption = Annotated[
     int | None,
     typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's)."),
 ]
-JobsOption = Annotated[int, typer.Option(min=0, help="Worker processes (0 = every core).")]
+
+
+def _check_jobs_option(value: int) -> int:
+    """``--jobs``: at most four worker processes per core (``posim.runs.check_jobs``)."""
+    from posim.runs import check_jobs
+
+    try:
+        check_jobs(value)
+    except ValueError as error:
+        fail([str(error)])
+    return value
+
+
+JobsOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        callback=_check_jobs_option,
+        help="Worker processes (0 = every core; at most 4 per core).",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document instead of the table.")
 ]
 
+
+class PipeClosed(Exception):
+    """Whoever read stdout went away (``posim run ... | head -1``)."""
+
+
+def stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (so a write there fails with EPIPE)."""
+    import select
+
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):  # Windows: trust the BrokenPipeError
+        return True
+    poller = select.poll()
+    poller.register(descriptor, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+class _Commands(TyperGroup):
+    """posim's command group: a closed stdout ends a command as :class:`PipeClosed`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            if not stdout_closed():
+                raise
+            raise PipeClosed from None
+
+
 app = typer.Typer(
     name="posim",
+    cls=_Commands,
     help="posim: a product-owner simulator. Play a scenario, run it headless, compare strategies.",
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -112,6 +166,29 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
         yield lambda steps: bar.advance(task, steps)
 
 
+def stdout_console(**options: Any) -> Any:
+    """A Rich console on stdout for result tables.
+
+    A closed stdout (``posim run | head -1``) raises :class:`PipeClosed`
+    (Rich's own handling would end the process with status 1).
+    """
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise PipeClosed
+
+    return _Console(**options)
+
+
+def plain(text: object) -> Any:
+    """``text`` as a Rich ``Text``: printed as is, never read as markup (``[bold]`` in a name)."""
+    from rich.text import Text
+
+    return Text(str(text))
+
+
 def format_number(value: float | None) -> str:
     """A metric value for a table: ``—`` for none, fewer decimals for big numbers."""
     if value is None:
@@ -137,7 +214,6 @@ def describe(scenario: Scenario) -> str:
 
 def print_run_table(result: RunResult) -> None:
     """The readable table of ``posim run``: one row per metric."""
-    from rich.console import Console
     from rich.table import Table
 
     runs = len(result.runs)
@@ -145,7 +221,7 @@ def print_run_table(result: RunResult) -> None:
         f"{result.scenario} · {result.strategy}+{result.reporting} · seed {result.seed} · "
         f"{runs} run{'s' if runs != 1 else ''}"
     )
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title), title_justify="left")
     table.add_column("metric")
     for heading in ("mean", "ci95", "p50", "p85"):
         table.add_column(heading, justify="right")
@@ -159,7 +235,7 @@ def print_run_table(result: RunResult) -> None:
             format_number(summary["p50"]),
             format_number(summary["p85"]),
         )
-    console = Console()
+    console = stdout_console()
     console.print(table)
     if runs == 1 and result.runs[0].score:
         score = result.runs[0].score
@@ -171,10 +247,10 @@ def print_run_table(result: RunResult) -> None:
             breakdown.add_column(heading, justify="left" if heading in ("term", "why") else "right")
         for term in score["terms"]:
             breakdown.add_row(
-                term["name"],
+                plain(term["name"]),
                 f"{term['weight']:.0%}",
                 f"{term['points']:.1f}",
-                term["explanation"],
+                plain(term["explanation"]),
             )
         console.print(breakdown)
     elif runs > 1:
@@ -306,7 +382,12 @@ def run(
     ] = None,
     runs: Annotated[int, typer.Option(min=1, help="Number of replications.")] = 1,
     jobs: Annotated[
-        int, typer.Option(min=0, help="Worker processes (0 = every core). Output is the same.")
+        int,
+        typer.Option(
+            min=0,
+            callback=_check_jobs_option,
+            help="Worker processes (0 = every core; at most 4 per core). Output is the same.",
+        ),
     ] = 1,
     json_output: JsonOption = False,
     out: Annotated[
@@ -325,8 +406,7 @@ def run(
         check_run_options(strategy, reporting, runs, jobs)
     except ValueError as error:
         fail([str(error)])
-    if out is not None and out.exists() and not out.is_dir():
-        fail([f"{out}: --out must be a folder, not a file"])
+    _check_out(out, plots=False)
 
     options: dict[str, Any] = {
         "strategy": strategy,
@@ -339,8 +419,9 @@ def run(
         if out is None:
             result = run_replications(loaded, **options, progress=progress)
         else:
+            writer = RunWriter(out, loaded, runs)
             try:
-                with RunWriter(out, loaded) as writer:
+                with writer:
                     result = run_replications(
                         loaded,
                         **options,
@@ -349,6 +430,8 @@ def run(
                         on_replication=writer.add,
                     )
                     writer.finish(result, __version__)
+            except KeyboardInterrupt:
+                _stop_partial("run", writer.added, runs, out)
             except OSError as error:
                 fail([f"{error.filename or out}: {error.strerror or error}"])
 
@@ -405,13 +488,12 @@ def scenarios(
     if json_output:
         print_json(entries)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("name", "level", "title", "description")
     for entry in entries:
-        table.add_row(entry["name"], entry["level"], entry["title"], entry["description"])
-    Console().print(table)
+        table.add_row(*(plain(entry[key]) for key in ("name", "level", "title", "description")))
+    stdout_console().print(table)
 
 
 @app.command(short_help="Replay a saved game headless.")
@@ -432,20 +514,19 @@ def replay(
     if json_output:
         print_json(document)
         return
-    from rich.console import Console
     from rich.table import Table
 
     title = (
         f"{result.scenario} · seed {result.seed} · day {save.day:g} of {result.horizon:g} · "
         f"{len(save.commands)} commands"
     )
-    table = Table("metric", "value", title=title, title_justify="left")
+    table = Table("metric", "value", title=plain(title), title_justify="left")
     for metric, value in result.metrics.items():
         table.add_row(metric, format_number(value))
-    console = Console()
+    console = stdout_console()
     console.print(table)
     for line in result.score.explain():
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
 
 
 @app.command(short_help="Show or reset career progress.")
@@ -478,18 +559,19 @@ def career(
     if json_output:
         print_json(document)
         return
-    from rich.console import Console
     from rich.table import Table
 
     title = f"career: {document['level']} · {document['passed']} of {document['total']} passed"
     table = Table("level", "scenario", "title", "status", "best", title=title, title_justify="left")
     for row in document["scenarios"]:
         best = "—" if row["best_grade"] is None else f"{row['best_grade']} ({row['best_score']:g})"
-        table.add_row(row["level"], row["scenario"], row["title"], row["status"], best)
-    console = Console()
+        table.add_row(
+            *(plain(row[key]) for key in ("level", "scenario", "title", "status")), plain(best)
+        )
+    console = stdout_console()
     console.print(table)
     if document["next"] is not None:
-        console.print(f"next: posim play {document['next']}", highlight=False)
+        console.print(f"next: posim play {document['next']}", highlight=False, markup=False)
 
 
 @app.command("new-scenario", short_help="Write a commented starting scenario file.")
@@ -563,10 +645,23 @@ def _check_metrics(metrics: list[str] | None, default: Sequence[str]) -> list[st
 
 
 def _check_out(out: Path | None, plots: bool) -> None:
+    """Refuse an ``--out`` that is a file or cannot be written, before any work is done.
+
+    The folder is created (as the results would create it) and a probe file is
+    written and removed in it, so every reason it cannot be written shows up now.
+    """
     if out is None:
         return
     if out.exists() and not out.is_dir():
         fail([f"{out}: --out must be a folder, not a file"])
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".posim-probe-"):
+            pass
+    except OSError as error:
+        fail([f"{out}: --out cannot be written: {error.strerror or error}"])
     if plots:
         try:
             import matplotlib  # noqa: F401
@@ -578,14 +673,13 @@ def _check_out(out: Path | None, plots: bool) -> None:
 
 def _print_wide(*renderables: Any) -> None:
     """Print result tables; when stdout is not a terminal, as wide as they need (no wrapping)."""
-    from rich.console import Console
 
     if sys.stdout.isatty():
-        console = Console()
+        console = stdout_console()
     else:
-        probe = Console(width=1000)
+        probe = stdout_console(width=1000)
         width = max([80, *(probe.measure(item).maximum for item in renderables)])
-        console = Console(width=width)
+        console = stdout_console(width=width)
     for renderable in renderables:
         console.print(renderable)
 
@@ -616,7 +710,7 @@ def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
         f"{result.scenario} · {runs} run{'s' if runs != 1 else ''} on common random numbers · "
         f"seed {result.seed} · baseline {result.baseline}"
     )
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title), title_justify="left")
     for heading, justify in (
         ("metric", "left"),
         ("strategy", "left"),
@@ -648,7 +742,7 @@ def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
                 style = "bold" if paired["significant"] else None
             table.add_row(
                 metric if position == 0 else "",
-                name,
+                plain(name),
                 format_number(summary["mean"]),
                 _interval(summary["ci95"]),
                 format_number(summary["p50"]),
@@ -670,7 +764,7 @@ def print_compare_table(result: Any, metrics: Sequence[str]) -> None:
         )
     if empty:
         notes.append(f"No values in any run: {', '.join(empty)}.")
-    table.caption = " ".join(notes)
+    table.caption = plain(" ".join(notes))
     table.caption_justify = "left"
     if result.oracle is None:
         _print_wide(table)
@@ -711,7 +805,7 @@ def _oracle_table(result: Any) -> Any:
     )
     for name in result.strategies:
         table.add_row(
-            name,
+            plain(name),
             format_number(result.summary[name]["net_value"]["mean"]),
             format_number(net["regret"][name]["regret"]),
             format_number(net["regret"][name]["regret_hindsight"]),
@@ -719,7 +813,7 @@ def _oracle_table(result: Any) -> Any:
             format_number(cost["regret"][name]["regret"]),
             format_number(cost["regret"][name]["regret_hindsight"]),
         )
-    table.caption = (
+    table.caption = plain(
         f"best order by net value: {', '.join(net['best_titles'])}; "
         f"by cost of delay: {', '.join(cost['best_titles'])}. "
         "Regret: how much worse than the best single order (hindsight: than the best order "
@@ -737,8 +831,8 @@ def print_sweep_table(result: Any, metrics: Sequence[str]) -> None:
         f"{result.scenario} · {result.strategy} · {result.parameter} · "
         f"{result.runs} run{'s' if result.runs != 1 else ''} per value on common random numbers"
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column(result.parameter, justify="right")
+    table = Table(title=plain(title), title_justify="left")
+    table.add_column(plain(result.parameter), justify="right")
     for metric in metrics:
         table.add_column(metric, justify="right")
     for value, summary in zip(result.parameter_values, result.summary, strict=True):
@@ -750,7 +844,7 @@ def print_sweep_table(result: Any, metrics: Sequence[str]) -> None:
                 continue
             half = (entry["ci95"][1] - entry["ci95"][0]) / 2
             cells.append(f"{format_number(entry['mean'])} ± {format_number(half)}")
-        table.add_row("none" if value is None else str(value), *cells)
+        table.add_row(plain("none" if value is None else value), *cells)
     table.caption = "mean ± half-width of its 95% confidence interval."
     table.caption_justify = "left"
     _print_wide(table)
@@ -967,6 +1061,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         status = app(args=args, prog_name="posim", standalone_mode=False)
+    except PipeClosed:
+        _end_with_closed_stdout()
+    except SystemExit as stop:
+        # Click ends with status 1 when help text meets a closed pipe.
+        if stop.code == 1 and stdout_closed():
+            _end_with_closed_stdout()
+        raise
     except typer.TyperException as error:
         context = getattr(error, "ctx", None)
         where = context.command_path if context is not None else "posim"
@@ -986,4 +1087,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(USAGE_ERROR)
     if status == 130:  # Typer turned Ctrl-C into status 130
         print("posim: interrupted", file=sys.stderr)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _end_with_closed_stdout()
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def _end_with_closed_stdout() -> NoReturn:
+    """Stop quietly, status 0, when stdout's reader has gone (``posim ... | head -1``).
+
+    As ``git log | head`` does from the shell's point of view: the reader took
+    what it wanted.  Whatever is still buffered for stdout goes to the null
+    device, so Python's exit does not complain about the pipe either.
+    """
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass
+    sys.exit(0)

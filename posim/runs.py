@@ -17,14 +17,20 @@ at once.
 
 :class:`RunWriter` writes a run's files (``runs.csv``, ``items.csv``,
 ``events.jsonl``, ``run.json``) while the replications arrive, so records
-never pile up in memory.
+never pile up in memory.  A folder being written holds a ``PARTIAL`` file
+until ``runs.csv`` and ``run.json`` are in place, and the results of an
+earlier run there are removed first: a folder is either one complete run or
+marked partial, never a mix of two runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +49,26 @@ if TYPE_CHECKING:
 
 MAX_RUNS = 1_000_000
 """Most replications one call may run."""
+
+JOBS_PER_CORE = 4
+"""``--jobs`` may ask for at most this many worker processes per core."""
+
+
+def check_jobs(jobs: int) -> None:
+    """Refuse a ``jobs`` below 0 or above :data:`JOBS_PER_CORE` times the cores.
+
+    Raises:
+        ValueError: with a one-line message.
+    """
+    if jobs < 0:
+        raise ValueError(f"--jobs must be >= 0 (0 = every core), got {jobs}")
+    limit = JOBS_PER_CORE * (os.cpu_count() or 1)
+    if jobs > limit:
+        raise ValueError(
+            f"--jobs {jobs}: at most {limit} ({JOBS_PER_CORE} per core on this machine's "
+            f"{os.cpu_count() or 1}); 0 uses every core"
+        )
+
 
 SUMMARY_KEYS = ("mean", "ci95", "p50", "p85")
 """Keys of each metric's summary in the JSON document (DESIGN section 6)."""
@@ -214,12 +240,12 @@ def check_run_options(
 
     Raises:
         ValueError: with a one-line message, for an unknown strategy or
-            reporting policy, or ``runs``/``jobs`` out of range.
+            reporting policy, or ``runs``/``jobs`` out of range (``jobs`` at most
+            :data:`JOBS_PER_CORE` per core).
     """
     if not 1 <= runs <= MAX_RUNS:
         raise ValueError(f"--runs must be between 1 and {MAX_RUNS}, got {runs}")
-    if jobs < 0:
-        raise ValueError(f"--jobs must be >= 0 (0 = every core), got {jobs}")
+    check_jobs(jobs)
     spec = parse_spec(strategy, reporting)
     resolve_ordering(spec.ordering)
     return spec
@@ -306,6 +332,8 @@ EVENTS_JSONL = "events.jsonl"
 """The event records of every replication, one JSON object per line."""
 RUN_JSON = "run.json"
 """The ``posim run --json`` document."""
+PARTIAL_FILE = "PARTIAL"
+"""Marks a folder whose results are incomplete (interrupted, or still being written)."""
 
 
 def _cell(value: Any) -> Any:
@@ -329,11 +357,17 @@ class RunWriter:
             writer.finish(result, posim.__version__)
     """
 
-    def __init__(self, out_dir: Path | str, scenario: Scenario) -> None:
+    def __init__(self, out_dir: Path | str, scenario: Scenario, runs: int | None = None) -> None:
         self.out_dir = Path(out_dir)
         """The folder written to (created if missing)."""
         self.scenario = scenario
         """The scenario being run (its columns name the ``entered_<column>`` item fields)."""
+        self.runs = runs
+        """Replications asked for (said in the ``PARTIAL`` file), when known."""
+        self.added = 0
+        """Replications written so far."""
+        self.finished = False
+        """True once :meth:`finish` has written ``runs.csv`` and ``run.json``."""
         self._items_file: IO[str] | None = None
         self._events_file: IO[str] | None = None
         self._items: Any = None
@@ -341,12 +375,23 @@ class RunWriter:
 
     def __enter__(self) -> RunWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        # Marked first, then an earlier run's results go: a folder never shows
+        # an old run.json beside new rows, whenever this process stops.
+        self._mark(
+            "incomplete: posim run has not finished writing here (still running, or "
+            "killed); runs.csv and run.json are written only by a complete run"
+        )
+        for stale in (RUNS_CSV, RUN_JSON):
+            (self.out_dir / stale).unlink(missing_ok=True)
         self._items_file = open(self.out_dir / ITEMS_CSV, "w", encoding="utf-8", newline="")
         self._events_file = open(self.out_dir / EVENTS_JSONL, "w", encoding="utf-8")
         self._item_fields = ("replication", *item_fields(self.scenario.activities))
         self._items = csv.writer(self._items_file, lineterminator="\n")
         self._items.writerow(self._item_fields)
         return self
+
+    def _mark(self, text: str) -> None:
+        _write_atomically(self.out_dir / PARTIAL_FILE, text + "\n")
 
     def add(self, replication: Replication) -> None:
         """Append one replication's items and event records."""
@@ -362,17 +407,24 @@ class RunWriter:
             self._events_file.write(
                 json.dumps(_finite_or_none(line), separators=(",", ":"), allow_nan=False) + "\n"
             )
+        self.added += 1
 
     def finish(self, result: RunResult, version: str) -> None:
-        """Write ``runs.csv`` and ``run.json`` for the whole run."""
-        with open(self.out_dir / RUNS_CSV, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["replication", "seed", *METRIC_NAMES])
-            for run in result.runs:
-                writer.writerow(
-                    [run.replication, run.seed, *(_cell(run.metrics.get(n)) for n in METRIC_NAMES)]
-                )
-        (self.out_dir / RUN_JSON).write_text(dumps_json(result.to_json(version)), encoding="utf-8")
+        """Write ``runs.csv`` and ``run.json`` for the whole run, then drop the ``PARTIAL`` mark."""
+        for handle in (self._items_file, self._events_file):
+            if handle is not None:
+                handle.flush()
+        rows = io.StringIO()
+        writer = csv.writer(rows, lineterminator="\n")
+        writer.writerow(["replication", "seed", *METRIC_NAMES])
+        for run in result.runs:
+            writer.writerow(
+                [run.replication, run.seed, *(_cell(run.metrics.get(n)) for n in METRIC_NAMES)]
+            )
+        _write_atomically(self.out_dir / RUNS_CSV, rows.getvalue())
+        _write_atomically(self.out_dir / RUN_JSON, dumps_json(result.to_json(version)))
+        (self.out_dir / PARTIAL_FILE).unlink(missing_ok=True)
+        self.finished = True
 
     def __exit__(
         self,
@@ -385,3 +437,19 @@ class RunWriter:
                 handle.close()
         self._items_file = self._events_file = None
         self._items = None
+        if not self.finished and self._item_fields:
+            why = "interrupted" if exc_type is KeyboardInterrupt else "stopped"
+            of = "" if self.runs is None else f" of {self.runs}"
+            with contextlib.suppress(OSError):  # if so, the mark written at the start stays
+                self._mark(
+                    f"{why}: {self.added}{of} replications finished; items.csv and "
+                    "events.jsonl hold the finished ones (runs.csv and run.json are written "
+                    "only by a complete run)"
+                )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it (readers see old or new)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8", newline="")
+    os.replace(temporary, path)

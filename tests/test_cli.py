@@ -378,3 +378,184 @@ def test_play_without_a_terminal_says_so_and_exits(posim_command: list[str]) -> 
     assert done.stderr.strip() == (
         "posim play needs a terminal (for headless runs use posim run or posim replay)"
     )
+
+
+# --------------------------------------------------------------------------
+# Hardening (issue 12): interrupted --out, unwritable --out, --jobs bound,
+# closed stdout, scenario text never read as Rich markup
+# --------------------------------------------------------------------------
+
+
+def test_interrupted_run_out_is_marked_partial_never_a_mix(
+    capsys: pytest.CaptureFixture[str],
+    write_scenario: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl+C during ``run --out DIR`` over an older complete run: no old run.json beside new rows."""
+    import posim.runs
+
+    path = write_scenario(NOISY_SCENARIO)
+    out_dir = tmp_path / "results"
+    code, _, err = invoke(capsys, "run", str(path), "--runs", "3", "--out", str(out_dir))
+    assert code == 0, err
+    assert not (out_dir / "PARTIAL").exists()
+
+    simulate_unit = posim.runs._simulate_unit
+    seen_while_running: list[set[str]] = []
+
+    def interrupted_at_two(unit: Any) -> Any:
+        if unit.replication == 1:
+            seen_while_running.append({p.name for p in out_dir.iterdir()})
+        if unit.replication == 2:
+            raise KeyboardInterrupt
+        return simulate_unit(unit)
+
+    monkeypatch.setattr(posim.runs, "_simulate_unit", interrupted_at_two)
+    code, out, err = invoke(capsys, "run", str(path), "--runs", "5", "--out", str(out_dir))
+    assert code == 130
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.strip() == (
+        f"posim run: interrupted: kept 2 of 5 replications in {out_dir} (marked partial)"
+    )
+    # While it ran, the folder was already marked and the old results were gone.
+    assert seen_while_running == [{"PARTIAL", "items.csv", "events.jsonl"}]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["PARTIAL", "events.jsonl", "items.csv"]
+    assert (
+        (out_dir / "PARTIAL")
+        .read_text(encoding="utf-8")
+        .startswith("interrupted: 2 of 5 replications finished")
+    )
+    with (out_dir / "items.csv").open(newline="") as handle:
+        assert {row["replication"] for row in csv.DictReader(handle)} == {"0", "1"}
+
+    # A complete run into the same folder takes the mark away.
+    monkeypatch.setattr(posim.runs, "_simulate_unit", simulate_unit)
+    code, _, err = invoke(capsys, "run", str(path), "--runs", "2", "--out", str(out_dir))
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "events.jsonl", "items.csv", "run.json", "runs.csv"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_unwritable_out_is_found_before_any_work(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    import posim.comparison
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("ran before checking --out")
+
+    monkeypatch.setattr(posim.comparison, command, no_work)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / "results"
+    extra = ["--set", "ready_wip=2,3"] if command == "sweep" else []
+    code, out, err = invoke(
+        capsys, command, "tutorial", *extra, "--runs", "2", "--no-plots", "--out", str(target)
+    )
+    (line,) = assert_clean_failure(code, out, err, lines=1)
+    assert line.startswith(f"{target}: ") and "--out" in line, line
+
+
+def test_run_unwritable_out_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = invoke(capsys, "run", "tutorial", "--out", str(blocker / "results"))
+    (line,) = assert_clean_failure(code, out, err, lines=1)
+    assert line.startswith(f"{blocker / 'results'}: "), line
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+@pytest.mark.parametrize("jobs", ["too many", "-1"])
+def test_jobs_beyond_four_per_core_is_refused(
+    capsys: pytest.CaptureFixture[str], command: str, jobs: str
+) -> None:
+    limit = 4 * (os.cpu_count() or 1)
+    value = str(limit + 1) if jobs == "too many" else jobs
+    extra = ["--set", "ready_wip=2,3"] if command == "sweep" else []
+    code, out, err = invoke(capsys, command, "tutorial", *extra, "--runs", "2", "--jobs", value)
+    (line,) = assert_clean_failure(code, out, err, lines=1)
+    assert "--jobs" in line
+    if jobs == "too many":
+        assert f"at most {limit}" in line, line
+
+
+def test_jobs_at_the_bound_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    limit = 4 * (os.cpu_count() or 1)
+    code, _, err = invoke(capsys, "run", "tutorial", "--json", "--jobs", str(limit))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "tutorial"],
+        ["run", "tutorial", "--json"],
+        ["scenarios"],
+        ["schema"],
+        ["validate", "tutorial"],
+        ["--help"],
+    ],
+)
+def test_a_closed_stdout_ends_quietly_with_status_0(
+    posim_command: list[str], args: list[str]
+) -> None:
+    """``posim ... | head -1``: the reader went away; no traceback, status 0 (like git log)."""
+    process = subprocess.Popen(
+        [*posim_command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # before posim prints anything (its start-up takes longer)
+    _, err = process.communicate(timeout=60)
+    assert err == ""
+    assert process.returncode == 0
+
+
+MARKUP_NAME = "Shop [/] [bold red]launch[/bold red]"
+
+
+def test_run_table_prints_scenario_text_as_is(
+    capsys: pytest.CaptureFixture[str], write_scenario: Callable[..., Path]
+) -> None:
+    path = write_scenario({**TINY_SCENARIO, "name": MARKUP_NAME})
+    code, out, err = invoke(capsys, "run", str(path))
+    assert code == 0, err
+    assert MARKUP_NAME in out
+
+
+def test_compare_and_oracle_tables_print_scenario_text_as_is(
+    capsys: pytest.CaptureFixture[str], write_scenario: Callable[..., Path]
+) -> None:
+    backlog = [
+        {**item, "title": f"[/]{item['title']}[italic]"} for item in TINY_SCENARIO["backlog"]
+    ]
+    path = write_scenario({**TINY_SCENARIO, "name": MARKUP_NAME, "backlog": backlog})
+    code, out, err = invoke(
+        capsys, "compare", str(path), "--strategy", "fifo", "--strategy", "wsjf",
+        "--runs", "2", "--executor", "serial", "--oracle",
+    )  # fmt: skip
+    assert code == 0, err
+    assert MARKUP_NAME in out
+    assert "[/]Login[italic]" in " ".join(out.split())
+
+
+def test_sweep_table_prints_scenario_text_as_is(
+    capsys: pytest.CaptureFixture[str], write_scenario: Callable[..., Path]
+) -> None:
+    path = write_scenario({**TINY_SCENARIO, "name": MARKUP_NAME})
+    code, out, err = invoke(
+        capsys, "sweep", str(path), "--set", "ready_wip=2,3", "--runs", "2",
+        "--executor", "serial",
+    )  # fmt: skip
+    assert code == 0, err
+    assert MARKUP_NAME in out
