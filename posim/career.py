@@ -653,13 +653,13 @@ def lesson_check(name: str) -> LessonCheck | None:
 
 
 def variant(scenario: Any, changes: Mapping[str, Any]) -> Any:
-    """A copy of ``scenario`` with top-level fields replaced, validated again."""
-    from posim.scenario import Scenario
+    """A copy of ``scenario`` with fields replaced (dotted paths), validated again.
 
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
-    data.update(changes)
-    data = {key: value for key, value in data.items() if value is not None}
-    return Scenario.model_validate(data)
+    The one way posim edits scenarios: :func:`posim.scenario_edits.edited`.
+    """
+    from posim.scenario_edits import edited
+
+    return edited(scenario, changes, "lesson-variant.json")
 
 
 def lesson_runs(

@@ -289,3 +289,17 @@ def test_an_interrupted_sweep_keeps_whole_replications(noisy_scenario: Scenario)
     assert result.partial and result.runs == 2
     assert result.values == sweep(noisy_scenario, "ready_wip=1,2", runs=2, executor="serial").values
     assert result.to_json("x")["runs_requested"] == 6
+
+
+def test_career_and_sweep_edit_scenarios_one_way(tiny_scenario: Scenario) -> None:
+    """career.variant and sweep's scenario_with are both posim.scenario_edits.edited."""
+    from posim import career
+    from posim.scenario_edits import EditError, edited
+
+    swept = scenario_with(tiny_scenario, "workflow.development.wip", 5)
+    assert career.variant(tiny_scenario, {"workflow.development.wip": 5}) == swept
+    assert edited(tiny_scenario, {"workflow.development.wip": 5}) == swept
+    both = career.variant(tiny_scenario, {"ready_wip": 3, "team.Dev.count": 2})
+    assert (both.ready_wip, both.team[0].count) == (3, 2)
+    with pytest.raises(EditError, match=r"^team\.Nobody\.count: team has no entry 'Nobody'"):
+        career.variant(tiny_scenario, {"team.Nobody.count": 2})

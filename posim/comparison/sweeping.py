@@ -102,66 +102,25 @@ def parse_setting(text: str) -> Setting:
     return Setting(path, values)
 
 
-def _step(container: Any, segment: str, where: str, path: str) -> Any:
-    """The key or index addressed by ``segment`` inside ``container``."""
-    if isinstance(container, dict):
-        if segment in container:
-            return segment
-        known = ", ".join(sorted(map(str, container))) or "none"
-        raise CompareError(
-            f"--set {path}: {where or 'the scenario'} has no field {segment!r}; known: {known}"
-        )
-    if isinstance(container, list):
-        for index, entry in enumerate(container):
-            if isinstance(entry, dict) and segment in (entry.get("name"), entry.get("title")):
-                return index
-        if segment.isdigit() and int(segment) < len(container):
-            return int(segment)
-        names = [
-            str(entry.get("name") or entry.get("title"))
-            for entry in container
-            if isinstance(entry, dict) and (entry.get("name") or entry.get("title"))
-        ]
-        known = ", ".join(names) if names else f"indexes 0..{len(container) - 1}"
-        raise CompareError(f"--set {path}: {where} has no entry {segment!r}; known: {known}")
-    raise CompareError(
-        f"--set {path}: {where} is {json.dumps(container)}, not a mapping or a list; "
-        f"set {where} itself"
-    )
-
-
-_OPEN_MAPPINGS = frozenset({"skills", "effort", "speed"})
-"""Mappings whose keys are names of the scenario's choosing (activities), so a new key is fine."""
-
-
 def scenario_with(scenario: Scenario, path: str, value: Any) -> Scenario:
     """``scenario`` with the field at ``path`` set to ``value``, validated again.
 
     List entries are addressed by their ``name`` (columns, members,
     stakeholders), their ``title`` (backlog items) or their index.  The
-    changed scenario goes through the same validation as a scenario file.
+    changed scenario goes through the same validation as a scenario file
+    (:func:`posim.scenario_edits.edited`, the one way posim edits scenarios).
 
     Raises:
         CompareError: a path that does not exist, or a value the scenario
             models reject (one line per problem).
     """
-    from posim.scenario import ScenarioError, parse_scenario
+    from posim.scenario import ScenarioError
+    from posim.scenario_edits import EditError, edited
 
-    data = scenario.model_dump(mode="json", by_alias=True)
-    segments = path.split(".")
-    container: Any = data
-    walked: list[str] = []
-    for segment in segments[:-1]:
-        key = _step(container, segment, ".".join(walked), path)
-        container = container[key]
-        walked.append(segment)
-    last = segments[-1]
-    if isinstance(container, dict) and walked and walked[-1] in _OPEN_MAPPINGS:
-        container[last] = value  # e.g. a new skill: the models check the name
-    else:
-        container[_step(container, last, ".".join(walked), path)] = value
     try:
-        return parse_scenario(json.dumps(data), "sweep.json")
+        return edited(scenario, {path: value}, "sweep.json")
+    except EditError as error:
+        raise CompareError(f"--set {error}") from None
     except ScenarioError as error:
         raise CompareError(
             "\n".join(
