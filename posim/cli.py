@@ -230,6 +230,10 @@ def serve(
         str | None,
         typer.Option(help="The server's address as players reach it (behind a reverse proxy)."),
     ] = None,
+    max_players: Annotated[
+        int,
+        typer.Option(min=1, max=1000, help="The most games at once; more players see 'full'."),
+    ] = 40,
 ) -> None:
     """Serve the game to web browsers for a workshop: each tab plays its own game."""
     from posim.serve import ServeError, serve_game
@@ -237,7 +241,7 @@ def serve(
     if scenario is not None:
         load(scenario)
     try:
-        serve_game(scenario, host=host, port=port, public_url=public_url)
+        serve_game(scenario, host=host, port=port, public_url=public_url, max_players=max_players)
     except ServeError as error:
         fail([f"posim serve: {error}"])
 

@@ -16,23 +16,28 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from raw_websocket import RawClient
 
 from posim import serve
 from posim.serve import (
-    ServeError,
     Sessions,
+    connection,
     game_command,
     group_alive,
     kill_group,
     offline_page,
+    processes,
+    protocol,
     public_base_url,
     reach_urls,
 )
+from posim.serve.page import PageError
 
 textual_serve = pytest.importorskip("textual_serve", reason="posim serve needs the 'web' extra")
 aiohttp = pytest.importorskip("aiohttp")
@@ -92,7 +97,9 @@ def wait_until(condition, timeout: float, interval: float = 0.05) -> bool:  # ty
 class ServerProcess:
     """``posim serve`` in a subprocess (its own process group), with its temporary folder."""
 
-    def __init__(self, tmp: Path, *args: str, command: list[str] | None = None) -> None:
+    def __init__(
+        self, tmp: Path, *args: str, command: list[str] | None = None, max_players: int = 40
+    ) -> None:
         self.tmp = tmp
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -100,7 +107,10 @@ class ServerProcess:
         if command is None:
             argv = [sys.executable, "-m", "posim", "serve", *args, "--port", str(self.port)]
         else:  # the server with a stand-in for the game
-            code = f"from posim.serve import serve_game; serve_game(port={self.port}, command={command!r})"
+            code = (
+                "from posim.serve import serve_game; "
+                f"serve_game(port={self.port}, command={command!r}, max_players={max_players})"
+            )
             argv = [sys.executable, "-c", code]
         self.process = subprocess.Popen(
             argv,
@@ -112,6 +122,20 @@ class ServerProcess:
             preexec_fn=serve.parent_death_signal(),  # no server outlives a killed test run
         )
         self.banner = self._read_banner()
+        self.lines: list[str] = []
+        """What the server printed after its banner (read all along, so it never blocks)."""
+        self.reader = threading.Thread(target=self._read_rest, daemon=True)
+        self.reader.start()
+
+    def _read_rest(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        """Everything printed after the banner so far."""
+        return "".join(self.lines)
 
     def _read_banner(self) -> str:
         """The start-up message, up to the line saying how to stop the server."""
@@ -123,18 +147,19 @@ class ServerProcess:
                 return "".join(lines)
         raise AssertionError(f"posim serve did not start:\n{''.join(lines)}")
 
-    def interrupt(self, timeout: float = 20) -> int:
-        """Send SIGINT (Ctrl+C) to the server only; its exit status."""
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout)
+    def interrupt(self, timeout: float = 20, stop_signal: int = signal.SIGINT) -> int:
+        """Send SIGINT (Ctrl+C) to the server only; its exit status once it has stopped."""
+        self.process.send_signal(stop_signal)
+        status = self.process.wait(timeout)
+        self.reader.join(5)
+        return status
 
     def close(self) -> None:
         """Make sure the server and anything it started are gone."""
         if self.process.poll() is None:
             kill_group(self.process.pid, grace=1)
             self.process.wait(5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self.reader.join(5)
         for pid in game_processes(self.tmp):
             os.kill(pid, signal.SIGKILL)
 
@@ -212,9 +237,9 @@ def test_offline_page_has_no_outside_reference_and_local_fonts() -> None:
 
 def test_offline_page_refuses_other_outside_assets() -> None:
     page = "<html><head><script src='https://cdn.example/x.js'></script></head></html>"
-    with pytest.raises(ServeError, match="internet"):
+    with pytest.raises(PageError, match="internet"):
         offline_page(page)
-    with pytest.raises(ServeError, match="</head>"):
+    with pytest.raises(PageError, match="</head>"):
         offline_page("<html></html>")
 
 
@@ -243,7 +268,7 @@ SPAWNS_A_CHILD = [
 
 
 def _group_members(pgid: int) -> list[int]:
-    return [pid for pid in serve._pids() if serve._in_group(pid, pgid)]
+    return [pid for pid in processes.pids() if processes.in_group(pid, pgid)]
 
 
 def test_each_session_has_its_own_folder_and_group_and_end_kills_the_group(
@@ -566,3 +591,267 @@ def test_games_end_when_the_server_is_killed(server: ServerProcess) -> None:
 
     asyncio.run(open_then_kill())
     assert wait_until(lambda: not game_processes(server.tmp), 15), game_processes(server.tmp)
+
+
+# --------------------------------------------------------------------------
+# Hardening (issue 12, defects 3 and 4): vanished tabs, origins, the cap, sizes
+# --------------------------------------------------------------------------
+
+ECHO_GAME = [
+    sys.executable,
+    "-c",
+    "import json, os, sys\n"
+    "out = sys.stdout.buffer\n"
+    "def send(text):\n"
+    "    data = text.encode()\n"
+    "    out.write(b'D' + len(data).to_bytes(4, 'big') + data); out.flush()\n"
+    "out.write(b'__GANGLION__\\n')\n"
+    "send('size %s %s' % (os.environ['COLUMNS'], os.environ['ROWS']))\n"
+    "inp = sys.stdin.buffer\n"
+    "while True:\n"
+    "    head = inp.read(5)\n"
+    "    if len(head) < 5: break\n"
+    "    body = inp.read(int.from_bytes(head[1:], 'big'))\n"
+    "    if head[:1] == b'M' and json.loads(body)['type'] == 'quit': break\n"
+    "    send('got %s %s;' % (head[:1].decode(), body.decode()))\n",
+]
+"""A stand-in game that says its starting size, then echoes every packet it is sent."""
+
+
+@pytest.fixture
+def echo_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """The server running :data:`ECHO_GAME` for each tab, at most two at once."""
+    running = ServerProcess(tmp_path, command=ECHO_GAME, max_players=2)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def _game_threads_blocked_writing(pid: int) -> bool:
+    """Whether a thread of ``pid`` sleeps in the kernel writing to a pipe."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for thread in threads:
+        try:
+            if "pipe_write" in Path(f"/proc/{pid}/task/{thread}/wchan").read_text():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_a_tab_that_stops_reading_and_vanishes_leaves_no_game(server: ServerProcess) -> None:
+    """Issue 12 defect 3: the game blocked on its output pipe stayed forever; Ctrl+C took 75 s."""
+
+    async def stall_until_the_game_blocks_then_vanish() -> bool:
+        client = await RawClient.connect(
+            server.port, "/ws?width=500&height=200", receive_buffer=4096
+        )
+        assert client.status == 101
+        blocked = False
+        deadline = time.monotonic() + 40
+        turn = 0
+        while not blocked and time.monotonic() < deadline:
+            turn += 1
+            width, height = (500, 200) if turn % 2 else (400, 150)  # a whole new screen
+            await client.send_json(["resize", {"width": width, "height": height}])
+            await asyncio.sleep(0.05)
+            blocked = any(_game_threads_blocked_writing(pid) for pid in game_processes(server.tmp))
+        client.vanish()
+        return blocked
+
+    assert asyncio.run(stall_until_the_game_blocks_then_vanish()), "the game never blocked"
+    limit = connection.STALL_SECONDS + serve.QUIT_GRACE_SECONDS + serve.KILL_GRACE_SECONDS + 5
+    assert wait_until(lambda: not game_processes(server.tmp), limit), game_processes(server.tmp)
+    assert wait_until(lambda: not list(server.tmp.glob("posim-serve-*/session-*")), 5)
+    started = time.monotonic()
+    assert server.interrupt() == 0
+    assert time.monotonic() - started < 5
+    assert "Traceback" not in server.output and "Event loop is closed" not in server.output
+    assert not list(server.tmp.glob("posim-serve-*"))
+
+
+def test_sigterm_stops_the_server_in_seconds(server: ServerProcess) -> None:
+    async def open_then_terminate() -> int:
+        session, websocket, _ = await _connect(server.url)
+        try:
+            started = time.monotonic()
+            status = await asyncio.to_thread(server.interrupt, 20, signal.SIGTERM)
+            assert time.monotonic() - started < 5
+            return status
+        finally:
+            await websocket.close()  # type: ignore[attr-defined]
+            await session.close()  # type: ignore[attr-defined]
+
+    assert asyncio.run(open_then_terminate()) == 0
+    assert game_processes(server.tmp) == {}
+    assert "Traceback" not in server.output
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "public_url", "allowed"),
+    [
+        (None, "127.0.0.1:8000", None, True),  # not a browser: a tool
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", None, True),
+        ("http://192.168.1.20:8000", "192.168.1.20:8000", None, True),
+        ("http://[::1]:8000", "[::1]:8000", None, True),
+        ("http://localhost:8000", "localhost:8000", None, True),
+        ("http://evil.example", "127.0.0.1:8000", None, False),
+        ("http://127.0.0.1:9999", "127.0.0.1:8000", None, False),  # another local site
+        ("http://evil.example:8000", "evil.example:8000", None, False),  # DNS rebinding
+        ("null", "127.0.0.1:8000", None, False),
+        ("file://", "127.0.0.1:8000", None, False),
+        ("https://posim.example.org", "127.0.0.1:8000", "https://posim.example.org", True),
+        ("http://posim.example.org", "127.0.0.1:8000", "https://posim.example.org", False),
+        ("https://posim.example.org", "posim.example.org", None, False),
+    ],
+)
+def test_origin_allowed(
+    origin: str | None, host: str, public_url: str | None, allowed: bool
+) -> None:
+    assert serve.origin_allowed(origin, host, public_url) is allowed
+
+
+def test_origin_of_this_machines_name_is_allowed() -> None:
+    name = socket.gethostname().lower()
+    assert serve.origin_allowed(f"http://{name}:8000", f"{name}:8000")
+    assert serve.origin_allowed("http://room-laptop:8000", "room-laptop:8000", None, "room-laptop")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "size"),
+    [
+        (100, 30, (100, 30)),
+        (8000, 8000, (500, 200)),
+        (-5, 0, (20, 10)),
+        ("120", "40", (120, 40)),
+        ("x", None, (80, 24)),
+        (1e308, float("nan"), (500, 24)),
+        (True, [], (80, 24)),
+        (99.9, 30.5, (99, 30)),
+    ],
+)
+def test_clamp_size(width: object, height: object, size: tuple[int, int]) -> None:
+    assert serve.clamp_size(width, height) == size
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "not json",
+        "{}",
+        "[]",
+        "[1, 2]",
+        '["stdin"]',
+        '["stdin", 5]',
+        '["resize", "big"]',
+        '["ping", {"a": 1}]',
+        '["ping", "' + "x" * 300 + '"]',
+        '["explode", {}]',
+        "[" * 100_000,
+    ],
+)
+def test_garbage_from_a_tab_is_dropped(raw: str) -> None:
+    assert protocol.parse_client_message(raw) is None
+
+
+def test_client_messages_are_parsed_and_clamped() -> None:
+    assert protocol.parse_client_message('["stdin", "J"]') == protocol.ClientMessage("stdin", "J")
+    resize = protocol.parse_client_message('["resize", {"width": 8000, "height": 8000}]')
+    assert resize == protocol.ClientMessage("resize", width=500, height=200)
+    assert protocol.parse_client_message('["focus"]') == protocol.ClientMessage("focus")
+
+
+def test_a_foreign_origin_is_refused_before_any_game(echo_server: ServerProcess) -> None:
+    server = echo_server
+
+    async def handshakes() -> list[int]:
+        statuses = []
+        for origin in ("http://evil.example", f"http://127.0.0.1:{server.port}", None):
+            client = await RawClient.connect(server.port, origin=origin)
+            statuses.append(client.status)
+            if origin == "http://evil.example":
+                assert b"origin" in client.received + await client.read_for(1)
+                assert game_processes(server.tmp) == {}
+            client.close()
+        return statuses
+
+    assert asyncio.run(handshakes()) == [403, 101, 101]
+
+
+def test_sizes_are_clamped_at_start_and_on_resize(echo_server: ServerProcess) -> None:
+    server = echo_server
+
+    async def resize_absurdly() -> bytes:
+        client = await RawClient.connect(server.port, "/ws?width=8000&height=-3")
+        await client.read_for(1)
+        for message in (
+            ["resize", {"width": 8000, "height": 8000}],
+            ["resize", {"width": "wide", "height": 1e308}],
+            ["resize", "nonsense"],
+            ["stdin", "k"],
+        ):
+            await client.send_json(message)
+        await client.send(b"binary", opcode=2)
+        await client.read_for(2)
+        await client.send(b"\xff\xfe not utf-8")  # not text: the tab is closed (1007)
+        await client.read_for(3)
+        client.close()
+        return client.received
+
+    received = asyncio.run(resize_absurdly())
+    assert b"size 500 10" in received
+    resizes = re.findall(rb'"width": (\d+), "height": (\d+)', received)
+    assert resizes == [(b"500", b"200"), (b"80", b"200")]
+    assert b"got D k;" in received
+    assert b"\x88\x02\x03\xef" in received  # closed: invalid UTF-8 (1007)
+    assert wait_until(lambda: not game_processes(server.tmp), 10)
+
+
+def test_a_player_over_the_cap_is_told_the_room_is_full(echo_server: ServerProcess) -> None:
+    server = echo_server  # --max-players 2
+
+    async def three_players() -> None:
+        first = await RawClient.connect(server.port)
+        second = await RawClient.connect(server.port)
+        await first.read_for(1)
+        await second.read_for(1)
+        assert len(game_processes(server.tmp)) == 2
+        third = await RawClient.connect(server.port)
+        assert third.status == 101  # accepted, told, closed: not a hung socket
+        told = third.received + await third.read_for(5)
+        assert b"The room is full" in told and b"--max-players 2" in told
+        assert b"\x88\x12\x03\xf5" in told  # a close frame with code 1013 ("try again later")
+        assert len(game_processes(server.tmp)) == 2
+        async with aiohttp.ClientSession() as http, http.get(server.url + "/") as response:
+            assert response.status == 503
+            assert "The room is full" in await response.text()
+        first.close()
+        assert await asyncio.to_thread(wait_until, lambda: len(game_processes(server.tmp)) == 1, 10)
+        async with aiohttp.ClientSession() as http, http.get(server.url + "/") as response:
+            assert response.status == 200  # a place is free again
+        fourth = await RawClient.connect(server.port)
+        assert b"size 100 30" in fourth.received + await fourth.read_for(2)
+        second.close()
+        fourth.close()
+
+    asyncio.run(three_players())
+    assert wait_until(lambda: not game_processes(server.tmp), 10)
+
+
+def test_static_files_are_served_but_not_listed(echo_server: ServerProcess) -> None:
+    async def fetch(path: str) -> tuple[int, str]:
+        async with aiohttp.ClientSession() as http, http.get(echo_server.url + path) as response:
+            return response.status, await response.text(errors="replace")
+
+    for folder in ("/static/", "/static", "/static/js/", "/static/fonts/"):
+        status, text = asyncio.run(fetch(folder))
+        assert status in (403, 404), folder
+        assert "textual.js" not in text and "Index of" not in text
+    status, text = asyncio.run(fetch("/static/js/textual.js"))
+    assert status == 200 and len(text) > 1000
+    assert asyncio.run(fetch("/static/../pyproject.toml"))[0] in (403, 404)
