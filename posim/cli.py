@@ -234,14 +234,45 @@ def serve(
         int,
         typer.Option(min=1, max=1000, help="The most games at once; more players see 'full'."),
     ] = 40,
+    room: Annotated[
+        bool,
+        typer.Option(
+            "--room",
+            help="A workshop room: named players, one scenario and seed, a trainer's page.",
+        ),
+    ] = False,
+    seed: Annotated[
+        str | None,
+        typer.Option(help="With --room: the seed for everyone, or 'random' (one each)."),
+    ] = None,
 ) -> None:
     """Serve the game to web browsers for a workshop: each tab plays its own game."""
     from posim.serve import ServeError, serve_game
 
+    room_seed: int | str | None = None
+    if seed is not None:
+        if not room:
+            fail(["posim serve: --seed needs --room (a room's players share the seed)"])
+        if seed.strip().lower() == "random":
+            room_seed = "random"
+        elif seed.strip().isdigit() and int(seed) < 2**63:
+            room_seed = int(seed)
+        else:
+            fail([f"posim serve: --seed must be a whole number or 'random', not {seed!r}"])
+    if room and scenario is None:
+        fail(["posim serve: --room needs a scenario: posim serve SCENARIO --room"])
     if scenario is not None:
         load(scenario)
     try:
-        serve_game(scenario, host=host, port=port, public_url=public_url, max_players=max_players)
+        serve_game(
+            scenario,
+            host=host,
+            port=port,
+            public_url=public_url,
+            max_players=max_players,
+            room=room,
+            seed=room_seed,
+        )
     except ServeError as error:
         fail([f"posim serve: {error}"])
 

@@ -86,10 +86,14 @@ def serve_game(
     public_url: str | None = None,
     command: Sequence[str] | None = None,
     max_players: int = DEFAULT_MAX_PLAYERS,
+    room: bool = False,
+    seed: int | str | None = None,
 ) -> None:
     """Serve ``posim play [SCENARIO]`` until Ctrl+C; every game is stopped on the way out.
 
     ``command`` replaces the game command (default: :func:`game_command`).
+    ``room`` hosts a workshop room (:mod:`posim.serve.room`) of ``scenario``
+    with ``seed`` (an int, ``"random"`` or None for the scenario's).
     Raises :class:`ServeError` when the server cannot start (no ``web``
     extra, the port is taken, the host is not an address of this machine).
     """
@@ -97,11 +101,21 @@ def serve_game(
 
     root = Path(tempfile.mkdtemp(prefix="posim-serve-"))
     sessions = Sessions(game_command(scenario) if command is None else list(command), root)
+    mode = None
     try:
-        server = GameServer(sessions, host, port, public_url, max_players)
+        if room:
+            from posim import saves
+            from posim.serve.room import Room
+
+            if scenario is None:
+                raise ServeError("--room needs a scenario: posim serve SCENARIO --room")
+            mode = Room(scenario, seed, saves.data_dir())
+        server = GameServer(sessions, host, port, public_url, max_players, mode=mode)
         asyncio.run(server.run())
     except OSError as error:
         raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
     finally:
         sessions.stop_all()
         shutil.rmtree(root, ignore_errors=True)
+        if mode is not None and not mode.players:
+            shutil.rmtree(mode.folder, ignore_errors=True)  # nobody joined: nothing to keep

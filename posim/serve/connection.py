@@ -126,14 +126,14 @@ async def play(
     request: web.Request,
     sessions: Sessions,
     environment: Mapping[str, str],
-    stop: asyncio.Event,
+    stops: Sequence[asyncio.Event],
     *,
     home: Path | None = None,
     command: Sequence[str] | None = None,
     on_start: Callable[[Session], Any] | None = None,
     grace: Callable[[], float] = lambda: QUIT_GRACE_SECONDS,
 ) -> None:
-    """Run one game for a prepared ``websocket`` until the game, the tab or the server stops.
+    """Run one game for a prepared ``websocket`` until the game or the tab stops, or a stop is set.
 
     ``home`` and ``command`` go to :meth:`Sessions.start`; ``on_start`` gets the
     session once it runs; ``grace()`` is how long the game may take to quit.
@@ -145,7 +145,7 @@ async def play(
     tasks = [
         asyncio.create_task(link.output(websocket.send_bytes, websocket.send_str)),
         asyncio.create_task(link.input(websocket)),
-        asyncio.create_task(stop.wait()),
+        *(asyncio.create_task(stop.wait()) for stop in stops),
     ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -65,6 +65,8 @@ class Game:
     """Called with the session once the game runs."""
     on_end: Callable[[], Any] | None = None
     """Called once the game has ended."""
+    stop: asyncio.Event | None = None
+    """Set to end this game (besides the server stopping)."""
 
 
 class Mode:
@@ -236,7 +238,7 @@ class GameServer:
                 request,
                 self.sessions,
                 environment,
-                self.stopping,
+                [self.stopping] if game.stop is None else [self.stopping, game.stop],
                 home=game.home,
                 command=game.command,
                 on_start=game.on_start,

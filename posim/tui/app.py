@@ -18,7 +18,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from posim import saves
+from posim import room_status, saves
 from posim.tui.game import Game
 from posim.tui.screens.board import BoardScreen
 from posim.tui.screens.dialogs import HelpScreen
@@ -49,6 +49,7 @@ class PosimApp(App[None]):
 
     def on_mount(self) -> None:
         """Start on the board when a game was given, else on the title screen."""
+        room_status.attach(self)  # in a workshop room: keep the status file current
         if self.game is not None:
             self.push_screen(BoardScreen(self.game))
         else:
@@ -90,6 +91,9 @@ class PosimApp(App[None]):
 
     def new_game(self) -> None:
         """Leave the current game for the title screen."""
+        if room_status.in_room():
+            self.notify(room_status.LOCKED_MESSAGE, title="Workshop room")
+            return
         if self.game is not None:
             self.game.autosave()
         self.game = None

@@ -1,0 +1,141 @@
+"""A workshop room's parts without a browser: names, seeds, the status file, the results.
+
+The whole room (players joining, reloading, the trainer's page, the exports)
+is played in Chromium by ``tests/browser/test_room.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from posim import room_status
+from posim.scenario import load_scenario
+from posim.serve import room_results
+from posim.serve.room import clean_name, new_code, slug, unique_name
+from posim.tui.game import Game
+
+
+def test_names_are_cleaned_and_clashes_numbered() -> None:
+    assert clean_name("  Ana \t Lopez\n") == "Ana Lopez"
+    assert clean_name("\x1b[2Jevil\x00") == "[2Jevil"
+    assert clean_name("x" * 80) == "x" * 30
+    assert clean_name("\u200b \n") == ""
+    assert unique_name("Ana", set()) == "Ana"
+    assert unique_name("ana", {"Ana"}) == "ana (2)"
+    assert unique_name("Ana", {"Ana", "Ana (2)"}) == "Ana (3)"
+    assert slug("Zoë O'Brien") == "zoe-o-brien"
+    assert slug("李") == "player"
+
+
+def test_trainer_codes_are_random_and_unambiguous() -> None:
+    codes = {new_code() for _ in range(50)}
+    assert len(codes) == 50
+    assert all(len(code) == 6 and not set(code) & set("O0I1") for code in codes)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["tutorial", "--seed", "5"], "--seed needs --room"),
+        (["tutorial", "--room", "--seed", "lucky"], "--seed must be a whole number or 'random'"),
+        (["tutorial", "--room", "--seed", "-3"], "--seed must be a whole number or 'random'"),
+        (["--room"], "--room needs a scenario"),
+        (["no-such-scenario", "--room"], "no-such-scenario"),
+    ],
+)
+def test_room_arguments_are_checked(
+    posim_command: list[str], arguments: list[str], message: str
+) -> None:
+    completed = subprocess.run(
+        [*posim_command, "serve", *arguments], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_the_status_file_follows_the_day_and_the_end(tmp_path: Path) -> None:
+    game = Game.new("tutorial", seed=3)
+    path = tmp_path / "status.json"
+    writer = room_status.StatusWriter(path, "Ana")
+    assert writer.update(game)
+    first = json.loads(path.read_text())
+    assert (first["name"], first["seed"], first["day"], first["finished"]) == ("Ana", 3, 0, False)
+    assert first["clock"] == "paused"
+    assert not writer.update(game)  # nothing changed: nothing written
+    game.step_day()
+    game.step_day()
+    assert writer.update(game)
+    second = json.loads(path.read_text())
+    result = game.result()
+    assert second["day"] == 2
+    assert second["score"] == result.score.total and second["grade"] == result.score.grade
+    assert second["trust"] == result.metrics["trust_mean"]
+    assert second["metrics"]["net_value"] == result.metrics["net_value"]
+    game.advance_to(game.scenario.horizon_days)
+    assert writer.update(game)
+    assert json.loads(path.read_text())["finished"] is True
+    assert not list(tmp_path.glob(".*tmp"))  # written atomically, nothing left over
+
+
+def test_room_status_is_off_outside_a_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(room_status.STATUS_ENV, raising=False)
+    assert not room_status.in_room()
+    assert room_status.attach(SimpleNamespace()) is None
+    monkeypatch.setenv(room_status.STATUS_ENV, "/tmp/x/status.json")
+    assert room_status.in_room()
+
+
+def _finished_row(name: str, strategy: str, seed: int) -> dict[str, object]:
+    """A player's row as if they had played exactly like a built-in strategy."""
+    from posim.engine import simulate
+
+    result = simulate(load_scenario("tutorial"), strategy=strategy, seed=seed, keep_records=False)
+    status = {
+        "name": name,
+        "seed": seed,
+        "day": 40.0,
+        "finished": True,
+        "score": result.score.total,
+        "grade": result.score.grade,
+        "metrics": dict(result.metrics),
+    }
+    return room_results.player_row(status)
+
+
+def test_class_debrief_counts_players_who_beat_the_warned_strategy() -> None:
+    rows = [_finished_row("Wes", "wsjf", 7), _finished_row("Fi", "fifo", 7)]
+    strategies = room_results.Strategies(load_scenario("tutorial"))
+    debrief = room_results.class_debrief(rows, strategies)
+    lesson = debrief["lesson"]
+    assert lesson["warned_against"] == "fifo" and lesson["metric"] == "cost_of_delay"
+    # Playing fifo itself does not beat fifo; playing wsjf does (the lesson's claim, seed 7).
+    assert lesson["finished_players"] == 2
+    assert lesson["players_who_beat_it"] == ["Wes"]
+    assert {row["strategy"] for row in debrief["strategies"]} >= {"fifo", "wsjf", "loudest"}
+    fifo = next(row for row in debrief["strategies"] if row["strategy"] == "fifo")
+    assert fifo["score"] == rows[1]["score"]  # the same luck: the same figures
+    spread = debrief["spread"]["score"]
+    assert spread["min"] == min(r["score"] for r in rows) and spread["n"] == 2
+    svg = room_results.spread_svg(rows, debrief["strategies"])
+    assert svg.startswith("<svg") and svg.count("<circle") == 6  # 2 players x 3 panels
+
+
+def test_results_csv_holds_every_metric_per_player() -> None:
+    rows = [_finished_row("Wes", "wsjf", 7), _finished_row("Fi, Jr.", "fifo", 7)]
+    parsed = list(csv.DictReader(io.StringIO(room_results.csv_text(rows))))
+    assert [row["name"] for row in parsed] == ["Wes", "Fi, Jr."]
+    header = list(parsed[0])
+    assert header[:6] == ["name", "seed", "day", "finished", "score", "grade"]
+    assert set(room_results.metric_names()) <= set(header)
+    for row, original in zip(parsed, rows, strict=True):
+        assert float(row["net_value"]) == original["net_value"]
+        assert row["finished"] == "True"
