@@ -7,7 +7,9 @@ name, seed, day, score so far, grade, trust and every metric, as JSON,
 written atomically (a temporary file renamed), so the trainer's page never
 reads half a file.  :func:`in_room` tells the game to keep the player on the
 room's scenario: no title menu, no new game, no retry.  Outside a room
-nothing here does anything.
+nothing here does anything.  :func:`save_on_exit` (one call from the app
+as it ends) saves the game when its tab closes, so a reload continues with
+every decision made.
 """
 
 from __future__ import annotations
@@ -88,6 +90,13 @@ class StatusWriter:
             return False
         self.last = key
         return True
+
+
+def save_on_exit(app: Any) -> None:
+    """In a room, autosave the game as the app ends (its tab closed): a reload continues here."""
+    game = getattr(app, "game", None)
+    if in_room() and game is not None:
+        game.autosave()
 
 
 def attach(app: Any) -> StatusWriter | None:

@@ -83,7 +83,9 @@ async def frozen(port: int, rng: random.Random) -> None:
         if not await client.send_json(["resize", size]):
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(connection.STALL_SECONDS + processes.QUIT_GRACE_SECONDS + 3)
+    # Dropped by a send's deadline if output piled up, else by the heartbeat (no pong).
+    noticed = max(connection.STALL_SECONDS, connection.HEARTBEAT_SECONDS * 1.5)
+    await asyncio.sleep(noticed + processes.QUIT_GRACE_SECONDS + 5)
     sent = [await client.send_json(["stdin", "x"]) for _ in range(3)]
     assert not all(sent), "the server kept a tab that read nothing"
     client.close()
@@ -154,7 +156,7 @@ async def one_round(port: int, seed: int) -> None:
     rng.shuffle(behaviours)
 
     async def bounded(behaviour: Callable[[int, random.Random], Awaitable[None]]) -> None:
-        await asyncio.wait_for(behaviour(port, random.Random(rng.random())), 45)
+        await asyncio.wait_for(behaviour(port, random.Random(rng.random())), 60)
 
     await asyncio.gather(*(bounded(behaviour) for behaviour in behaviours))
 

@@ -322,6 +322,9 @@ class Room(Mode):
             stop=player.stop,
         )
 
+    def headline(self) -> str:
+        return "posim serve: a workshop room; players join by name."
+
     def banner(self) -> list[str]:
         assert self.server is not None
         base = (

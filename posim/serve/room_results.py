@@ -205,7 +205,7 @@ def spread_svg(
     whiskers reach the extremes, every player is a dot, every strategy a
     labelled tick above the axis.
     """
-    width, panel, left, right = 760, 96, 110, 30
+    width, panel, left, right = 760, 112, 110, 30
     height = panel * len(SPREAD_METRICS) + 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -217,7 +217,7 @@ def spread_svg(
         players = [float(r[key]) for r in rows if _number(r.get(key))]
         marks = [(str(s["strategy"]), float(s[key])) for s in strategy_rows if _number(s.get(key))]
         everything = players + [value for _, value in marks]
-        axis_y = top + 62
+        axis_y = top + 80
         parts.append(f'<text x="8" y="{axis_y - 12}" fill="#e8eef2">{html.escape(label)}</text>')
         if not everything:
             parts.append(f'<text x="{left}" y="{axis_y - 12}" fill="#8da2ae">no data yet</text>')
@@ -238,8 +238,17 @@ def spread_svg(
                 f'<text x="{x(value):.1f}" y="{axis_y + 27}" fill="#8da2ae" '
                 f'text-anchor="middle">{value:,.0f}</text>'
             )
-        for position, (name, value) in enumerate(sorted(marks, key=lambda m: m[1])):
-            lift = 12 * (position % 3)
+        level_ends: list[float] = []  # where the last label of each level ends
+        for name, value in sorted(marks, key=lambda m: m[1]):
+            half = 3.4 * len(name) + 3  # about half the label's width in pixels
+            level = next(
+                (n for n, end in enumerate(level_ends) if end < x(value) - half),
+                len(level_ends),
+            )
+            if level == len(level_ends):
+                level_ends.append(0.0)
+            level_ends[level] = x(value) + half
+            lift = 12 * min(level, 3)
             parts.append(
                 f'<line x1="{x(value):.1f}" y1="{axis_y - 30 - lift}" x2="{x(value):.1f}" '
                 f'y2="{axis_y + 14}" stroke="#ffd166" stroke-dasharray="2,2"/>'

@@ -88,6 +88,10 @@ class Mode:
         """The game for a websocket request, or a response refusing it."""
         return Game()
 
+    def headline(self) -> str:
+        """The start-up message's first sentence."""
+        return "posim serve: each browser tab gets its own game."
+
     def banner(self) -> list[str]:
         """Lines added to the start-up message."""
         return []
@@ -276,7 +280,7 @@ class GameServer:
     def banner(self) -> str:
         """How to reach the server, its limits, how to stop it."""
         urls = [self.public_url] if self.public_url else addresses.reach_urls(self.host, self.port)
-        lines = ["posim serve: each browser tab gets its own game. Open:"]
+        lines = [self.mode.headline() + " Open:"]
         lines += [f"  {url}" for url in urls]
         if self.host not in addresses.ALL_INTERFACES and addresses.is_loopback(self.host):
             lines.append("Only this machine can connect (use --host 0.0.0.0 for the room).")

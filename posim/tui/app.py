@@ -55,6 +55,10 @@ class PosimApp(App[None]):
         else:
             self.push_screen(self.title_screen())
 
+    def on_unmount(self) -> None:
+        """In a workshop room, save as the app ends (the tab closed): a reload continues here."""
+        room_status.save_on_exit(self)
+
     # -- starting games ------------------------------------------------
 
     def autosave_path(self) -> Path | None:

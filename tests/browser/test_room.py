@@ -147,12 +147,17 @@ def test_a_room_of_three_then_the_trainers_page_and_exports(
         seeds = {status(folder)["seed"] for folder in folders}
         assert len(seeds) == 1  # the same luck for everyone
 
-        # Ben reloads the tab: a new game from his autosave, at the day he reached.
+        # Ben reorders his backlog in the middle of day 4, then reloads the tab: a new
+        # game from his autosave (written as the old game quit), order and day kept.
         ben, ben_terminal = players[2]
-        wait_for(ben, lambda: (folders[2] / "autosave.json").is_file(), "Ben's autosave")
+        before = ben_terminal.backlog_ids()
+        ben.keyboard.press("J")
+        swapped = [before[1], before[0], *before[2:]]
+        wait_for(ben, lambda: ben_terminal.backlog_ids()[:5] == swapped[:5], "Ben's reorder")
         ben.reload()
-        ben.wait_for_selector("body.-first-byte", timeout=20_000)
-        wait_for(ben, lambda: len(ben_terminal.backlog_ids()) >= 2, "Ben's board after reload")
+        ben.wait_for_selector("body.-first-byte", timeout=40_000)
+        wait_for(ben, lambda: len(ben_terminal.backlog_ids()) >= 5, "Ben's board after reload")
+        assert ben_terminal.backlog_ids()[:5] == swapped[:5]
         wait_for(
             ben,
             lambda: any(
