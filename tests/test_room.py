@@ -6,6 +6,7 @@ is played in Chromium by ``tests/browser/test_room.py``.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -139,3 +140,94 @@ def test_results_csv_holds_every_metric_per_player() -> None:
     for row, original in zip(parsed, rows, strict=True):
         assert float(row["net_value"]) == original["net_value"]
         assert row["finished"] == "True"
+
+
+aiohttp = pytest.importorskip("aiohttp")
+
+
+def test_a_room_refuses_strangers_and_keeps_only_what_was_played(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_serve import ServerProcess, game_processes, wait_until
+
+    monkeypatch.setenv("POSIM_HOME", str(tmp_path / "home"))
+    server = ServerProcess(tmp_path, "tutorial", "--room", "--seed", "random")
+    try:
+        code = server.banner.split("/room?code=")[1].split()[0]
+        assert "each player their own seed" in server.banner
+
+        async def visit() -> None:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(server.url + "/") as page:
+                    assert "Your name" in await page.text()
+                for path in (
+                    "/room",
+                    "/room?code=AAAAAA",
+                    "/room/results.csv",
+                    "/room/results.json",
+                ):
+                    async with http.get(server.url + path) as refused:
+                        assert refused.status == 403, path
+                async with http.ws_connect(server.url + "/ws") as _:
+                    pass
+
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            asyncio.run(visit())  # no player cookie: the websocket is refused (403)
+
+        async def join_from(origin: str | None, name: str) -> int:
+            headers = {"Origin": origin} if origin else {}
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    server.url + "/join",
+                    data={"name": name},
+                    headers=headers,
+                    allow_redirects=False,
+                ) as response,
+            ):
+                return response.status
+
+        assert asyncio.run(join_from("http://evil.example", "Mallory")) == 403
+        assert asyncio.run(join_from(None, "   ")) == 400
+        assert asyncio.run(join_from(server.url, "Ana")) == 303
+        assert asyncio.run(join_from(server.url, "Ana")) == 303
+
+        async def trainer() -> tuple[str, list[dict[str, object]]]:
+            jar = aiohttp.CookieJar(unsafe=True)  # keep cookies of an IP address, as browsers do
+            async with aiohttp.ClientSession(cookie_jar=jar) as http:
+                async with http.get(f"{server.url}/room?code={code.lower()}") as page:
+                    assert page.status == 200
+                    text = await page.text()
+                async with http.get(server.url + "/room/players.json") as players:
+                    return text, await players.json()  # the page's cookie suffices
+
+        text, players = asyncio.run(trainer())
+        assert "Reveal the class debrief" in text
+        assert [p["name"] for p in players] == ["Ana", "Ana (2)"]
+        assert [p["state"] for p in players] == ["paused", "paused"]
+        assert players[0]["seed"] != players[1]["seed"]  # --seed random: one each
+        assert server.interrupt() == 0
+        assert game_processes(tmp_path) == {}
+        (room_folder,) = (tmp_path / "home" / "rooms").iterdir()
+        exported = json.loads((room_folder / "results.json").read_text())
+        assert [p["name"] for p in exported["players"]] == ["Ana", "Ana (2)"]
+        assert exported["seed"] == "random"
+        assert wait_until(lambda: not list(tmp_path.glob("posim-serve-*")), 5)
+    finally:
+        server.close()
+
+
+def test_a_room_nobody_joined_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_serve import ServerProcess
+
+    monkeypatch.setenv("POSIM_HOME", str(tmp_path / "home"))
+    server = ServerProcess(tmp_path, "tutorial", "--room", "--seed", "5")
+    try:
+        assert "seed 5 for all" in server.banner
+        assert len(list((tmp_path / "home" / "rooms").iterdir())) == 1
+        assert server.interrupt() == 0
+        assert list((tmp_path / "home" / "rooms").iterdir()) == []
+    finally:
+        server.close()
