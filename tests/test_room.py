@@ -231,3 +231,36 @@ def test_a_room_nobody_joined_leaves_no_folder(
         assert list((tmp_path / "home" / "rooms").iterdir()) == []
     finally:
         server.close()
+
+
+async def test_in_a_room_the_game_writes_its_status_and_has_no_menu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posim.tui.app import build_app
+    from posim.tui.screens.board import BoardScreen
+
+    status_file = tmp_path / "status.json"
+    monkeypatch.setenv("POSIM_HOME", str(tmp_path))
+    monkeypatch.setenv(room_status.STATUS_ENV, str(status_file))
+    monkeypatch.setenv(room_status.PLAYER_ENV, "Ana")
+    app = build_app("tutorial", seed=9)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(2 * room_status.CHECK_SECONDS)
+        first = json.loads(status_file.read_text())
+        assert (first["name"], first["seed"], first["day"], first["clock"]) == (
+            "Ana",
+            9,
+            0,
+            "paused",
+        )
+        await pilot.press("m")  # the menu is off in a room
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("full_stop")
+        await pilot.pause(2 * room_status.CHECK_SECONDS + 0.2)
+        assert json.loads(status_file.read_text())["day"] == 1
+        await pilot.press("J")  # a decision after the day's autosave
+        await pilot.pause()
+        order = [item.id for item in app.game.sim.backlog]  # type: ignore[union-attr]
+    saved = Game.load(tmp_path / "autosave.json")  # saved as the app ended
+    assert [item.id for item in saved.sim.backlog] == order

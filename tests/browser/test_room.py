@@ -211,6 +211,13 @@ def test_a_room_of_three_then_the_trainers_page_and_exports(
             _day, score, state = table()[name]
             assert score == f"{status(folder)['score']:.1f}"
             assert state in ("playing", "paused")
+        # Live: Ana plays another day; the open page follows without a reload.
+        ana = players[0][0]
+        ana.locator(".xterm-helper-textarea").focus()
+        days[0] = expected["Ana"] = play_days(ana, folders[0], 1)
+        assert days[0] == 4.0
+        wait_for(trainer, lambda: table()["Ana"][0].startswith("4.0"), "the live update")
+        assert table()["Ana"][1] == f"{status(folders[0])['score']:.1f}"
         trainer.click("text=Reveal the class debrief")
         trainer.wait_for_selector("#same-luck")
         debrief = trainer.locator("#same-luck").inner_text()
