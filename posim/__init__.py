@@ -12,6 +12,11 @@ The public headless API::
     table = posim.compare(scenario, ["fifo", "wsjf"], runs=200, jobs=2)
     table.paired["wsjf"]["net_value"]["ci95"]        # wsjf - fifo, paired by replication
 
+    history = posim.read_history("closed.csv")        # your team's tracker export
+    posim.forecast_when(history, 30).dates[85]         # when 30 items are done, 85 % sure
+    posim.forecast_how_many(history, 20).items[85]     # items done in 20 days, 85 % sure
+    scenario = posim.calibrate(posim.read_history("flow.csv"))  # a scenario like the team
+
 Names are loaded lazily on first use, so ``import posim`` stays cheap and never
 loads Textual or Rich (``tests/test_imports.py`` proves it).
 """
@@ -22,8 +27,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from posim.calibration import calibrate
     from posim.comparison import Comparison, Sweep, compare, sweep
     from posim.engine import Result, simulate
+    from posim.forecasting import forecast_how_many, forecast_when
+    from posim.history import History, HistoryError, read_history
     from posim.runs import RunResult, run_replications
     from posim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -56,18 +64,30 @@ _LAZY: dict[str, str] = {
     "Comparison": "posim.comparison",
     "sweep": "posim.comparison",
     "Sweep": "posim.comparison",
+    "read_history": "posim.history",
+    "History": "posim.history",
+    "HistoryError": "posim.history",
+    "forecast_when": "posim.forecasting",
+    "forecast_how_many": "posim.forecasting",
+    "calibrate": "posim.calibration",
 }
 
 __all__ = [
     "Comparison",
+    "History",
+    "HistoryError",
     "Result",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "Sweep",
     "__version__",
+    "calibrate",
     "compare",
+    "forecast_how_many",
+    "forecast_when",
     "load_scenario",
+    "read_history",
     "run_replications",
     "simulate",
     "sweep",

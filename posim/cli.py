@@ -56,6 +56,14 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document instead of the table.")
 ]
 
+StartDateOption = Annotated[
+    str,
+    typer.Option(
+        "--start-date",
+        help="With --out: the date of day 0 in flow.csv (a Monday, YYYY-MM-DD).",
+    ),
+]
+
 
 class PipeClosed(Exception):
     """Whoever read stdout went away (``posim run ... | head -1``)."""
@@ -123,6 +131,21 @@ def load(spec: str) -> Scenario:
         fail(str(problem) for problem in error.problems)
     except OSError as error:
         fail([f"{spec}: {error.strerror or error}"])
+
+
+def _start_date(text: str) -> Any:
+    """``--start-date``: a Monday, or :func:`fail`."""
+    import datetime as dt
+
+    from posim.flowcsv import check_start
+
+    try:
+        start = dt.date.fromisoformat(text)
+        check_start(start)
+    except ValueError as error:
+        message = str(error) if "Monday" in str(error) else f"{text!r} is not a date (YYYY-MM-DD)"
+        fail([f"--start-date: {message}"])
+    return start
 
 
 def print_json(document: Any) -> None:
@@ -314,15 +337,18 @@ def run(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Write runs.csv, items.csv, events.jsonl and run.json into this folder.",
+            help="Write runs.csv, items.csv, events.jsonl, run.json and flow.csv (replication "
+            "0's items with stage dates) into this folder.",
         ),
     ] = None,
+    start_date: StartDateOption = "2025-01-06",
 ) -> None:
     """Run a scenario headless with a scripted product owner; summarise the metrics."""
     from posim import __version__
     from posim.console import print_run_table, progress_bar
     from posim.runs import RunWriter, check_run_options, run_replications
 
+    start = _start_date(start_date)
     loaded = load(scenario)
     try:
         check_run_options(strategy, reporting, runs, jobs)
@@ -341,7 +367,7 @@ def run(
         if out is None:
             result = run_replications(loaded, **options, progress=progress)
         else:
-            writer = RunWriter(out, loaded, runs)
+            writer = RunWriter(out, loaded, runs, start)
             try:
                 with writer:
                     result = run_replications(
@@ -604,7 +630,9 @@ def compare(
     json_output: JsonOption = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write runs.csv, compare.json and SVG plots into this folder."),
+        typer.Option(
+            help="Write runs.csv, compare.json, flow-<strategy>.csv and SVG plots into this folder."
+        ),
     ] = None,
     oracle: Annotated[
         bool,
@@ -616,6 +644,7 @@ def compare(
     ] = False,
     metric: MetricOption = None,
     plots: Annotated[bool, typer.Option(help="With --out, also draw the plots.")] = True,
+    start_date: StartDateOption = "2025-01-06",
 ) -> None:
     """Compare strategies on the same random numbers: summaries and paired differences."""
     from posim import __version__
@@ -632,6 +661,7 @@ def compare(
     from posim.executors import check_executor
     from posim.plots import PlotsUnavailable
 
+    start = _start_date(start_date)
     loaded = load(scenario)
     strategies = list(strategy) if strategy else list(ORDERINGS)
     shown = _check_metrics(metric, METRIC_NAMES)
@@ -658,7 +688,7 @@ def compare(
                 loaded,
                 strategies,
                 **options,
-                keep_items=out is not None and plots,
+                keep_items=out is not None,
                 progress=progress,
                 interruptible=True,
             )
@@ -673,7 +703,9 @@ def compare(
         _stop_partial("compare", 0, runs, None)
     if out is not None:
         try:
-            write_comparison(result, out, __version__, loaded, plots=plots, metrics=shown)
+            write_comparison(
+                result, out, __version__, loaded, plots=plots, metrics=shown, start_date=start
+            )
         except PlotsUnavailable as error:
             fail([f"--out: {error}"])
         except OSError as error:
@@ -772,6 +804,168 @@ def sweep(
 # --------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------
+# Your own team's data: forecast and calibrate (DESIGN section 9)
+# --------------------------------------------------------------------------
+
+
+def _read_team_history(
+    file: Path, done_column: str | None = None, date_format: str | None = None
+) -> Any:
+    """Read a tracker export, or :func:`fail` with one line per problem."""
+    from posim.history import HistoryError, read_history
+
+    try:
+        return read_history(file, done_column=done_column, date_format=date_format)
+    except HistoryError as error:
+        fail(error.problems)
+
+
+def _option_date(option: str, text: str | None) -> Any:
+    """A ``YYYY-MM-DD`` option value (``None`` stays ``None``), or :func:`fail`."""
+    from posim.history import parse_date
+
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        fail([f"{option}: {error}"])
+
+
+@app.command(short_help="Forecast from your team's history: when, and how many.")
+def forecast(
+    file: Annotated[Path, typer.Argument(help="A CSV of closed dates or stage dates.")],
+    when: Annotated[
+        int | None, typer.Option("--when", help="When will N more items be done?")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="With --when: the chance of finishing by this date.")
+    ] = None,
+    days: Annotated[int | None, typer.Option(help="How many items in the next D days?")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="How many items from the start up to this date?")
+    ] = None,
+    history: Annotated[
+        int | None,
+        typer.Option(
+            "--history",
+            help="Sample the last DAYS days ending at the last done date (default: all).",
+        ),
+    ] = None,
+    from_date: Annotated[
+        str | None,
+        typer.Option("--from", help="Day 1 is the day after this date (default: the last done)."),
+    ] = None,
+    working_days: Annotated[
+        bool,
+        typer.Option(
+            "--working-days", help="Count Monday-Friday only; weekend dones count on Monday."
+        ),
+    ] = False,
+    trials: Annotated[int, typer.Option(min=1, max=1_000_000, help="Monte Carlo trials.")] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the trials.")] = 1,
+    done_column: Annotated[
+        str | None, typer.Option(help="The done-date column of a closed-dates file.")
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(help="strptime format of every date, e.g. '%d/%m/%Y' (default: detected)."),
+    ] = None,
+    json_output: JsonOption = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write forecast.json and SVG charts into this folder."),
+    ] = None,
+) -> None:
+    """Forecast from your team's history: when will N items be done, how many by a date."""
+    from posim import __version__
+    from posim.forecasting import ForecastError, format_report, write_charts
+    from posim.forecasting import forecast as run_forecast
+    from posim.runs import dumps_json
+
+    _check_out(out, plots=True)
+    dates = {
+        "by": _option_date("--by", by),
+        "until": _option_date("--until", until),
+        "start": _option_date("--from", from_date),
+    }
+    loaded = _read_team_history(file, done_column, date_format)
+    try:
+        report = run_forecast(
+            loaded,
+            when=when,
+            days=days,
+            history_days=history,
+            working_days=working_days,
+            trials=trials,
+            seed=seed,
+            **dates,
+        )
+    except ForecastError as error:
+        fail([str(error)])
+    document = report.to_json(__version__)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "forecast.json").write_text(dumps_json(document), encoding="utf-8")
+            write_charts(report, loaded, out)
+        except OSError as error:
+            fail([f"{error.filename or out}: {error.strerror or error}"])
+    if json_output:
+        print_json(document)
+    else:
+        typer.echo(format_report(report))
+
+
+@app.command(short_help="Fit a scenario to your team's stage dates, and backtest it.")
+def calibrate(
+    file: Annotated[Path, typer.Argument(help="A CSV of stage dates (e.g. flow.csv).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The scenario file to write (YAML).")
+    ],
+    history: Annotated[
+        int | None,
+        typer.Option(
+            "--history", help="Fit the last DAYS days ending at the last done date (default: all)."
+        ),
+    ] = None,
+    calendar_days: Annotated[
+        bool,
+        typer.Option(
+            "--calendar-days", help="Count durations in calendar days (default: Monday-Friday)."
+        ),
+    ] = False,
+    runs: Annotated[int, typer.Option(min=1, max=200, help="Backtest replications.")] = 10,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Backtest seed.")] = 1,
+    date_format: Annotated[
+        str | None,
+        typer.Option(help="strptime format of every date, e.g. '%d/%m/%Y' (default: detected)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fit a scenario that behaves like your team, write it, and print the backtest."""
+    from posim import __version__
+    from posim.calibration import CalibrationError, backtest, fit, format_backtest
+
+    loaded = _read_team_history(file, date_format=date_format)
+    try:
+        fitted = fit(loaded, history_days=history, working_days=not calendar_days)
+        result = backtest(fitted, runs=runs, seed=seed)
+    except CalibrationError as error:
+        fail([str(error)])
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(fitted.yaml, encoding="utf-8")
+    except OSError as error:
+        fail([f"{error.filename or output}: {error.strerror or error}"])
+    if json_output:
+        print_json({"posim": __version__, "scenario": str(output), **result.to_json()})
+    else:
+        typer.echo(f"Wrote {output}\n")
+        typer.echo(format_backtest(result))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

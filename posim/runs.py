@@ -16,17 +16,19 @@ so the output is identical for any number of jobs.  Ctrl-C stops the workers
 at once.
 
 :class:`RunWriter` writes a run's files (``runs.csv``, ``items.csv``,
-``events.jsonl``, ``run.json``) while the replications arrive, so records
-never pile up in memory.  A folder being written holds a ``PARTIAL`` file
-until ``runs.csv`` and ``run.json`` are in place, and the results of an
-earlier run there are removed first: a folder is either one complete run or
-marked partial, never a mix of two runs.
+``events.jsonl``, ``run.json``, and replication 0's ``flow.csv``, see
+:mod:`posim.flowcsv`) while the replications arrive, so records never pile up
+in memory.  A folder being written holds a ``PARTIAL`` file until
+``runs.csv`` and ``run.json`` are in place, and the results of an earlier run
+there are removed first: a folder is either one complete run or marked
+partial, never a mix of two runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -42,6 +44,7 @@ from posim.engine import METRIC_NAMES, item_fields, simulate
 from posim.engine.randomness import replication_seed
 from posim.engine.strategies import StrategySpec, parse_spec, resolve_ordering
 from posim.executors import run_ordered, worker_count
+from posim.flowcsv import DEFAULT_START, FLOW_CSV, write_flow_csv
 
 if TYPE_CHECKING:
     from posim.engine.records import Record
@@ -357,7 +360,13 @@ class RunWriter:
             writer.finish(result, posim.__version__)
     """
 
-    def __init__(self, out_dir: Path | str, scenario: Scenario, runs: int | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: Path | str,
+        scenario: Scenario,
+        runs: int | None = None,
+        start_date: dt.date = DEFAULT_START,
+    ) -> None:
         self.out_dir = Path(out_dir)
         """The folder written to (created if missing)."""
         self.scenario = scenario
@@ -368,6 +377,8 @@ class RunWriter:
         """Replications written so far."""
         self.finished = False
         """True once :meth:`finish` has written ``runs.csv`` and ``run.json``."""
+        self.start_date = start_date
+        """Day 0's date in ``flow.csv`` (a Monday)."""
         self._items_file: IO[str] | None = None
         self._events_file: IO[str] | None = None
         self._items: Any = None
@@ -381,7 +392,7 @@ class RunWriter:
             "incomplete: posim run has not finished writing here (still running, or "
             "killed); runs.csv and run.json are written only by a complete run"
         )
-        for stale in (RUNS_CSV, RUN_JSON):
+        for stale in (RUNS_CSV, RUN_JSON, FLOW_CSV):
             (self.out_dir / stale).unlink(missing_ok=True)
         self._items_file = open(self.out_dir / ITEMS_CSV, "w", encoding="utf-8", newline="")
         self._events_file = open(self.out_dir / EVENTS_JSONL, "w", encoding="utf-8")
@@ -398,6 +409,9 @@ class RunWriter:
         if self._items is None or self._events_file is None:
             raise RuntimeError("RunWriter.add outside its with block")
         number = replication.replication
+        if number == 0:
+            columns = self.scenario.activities
+            write_flow_csv(self.out_dir / FLOW_CSV, replication.items, columns, self.start_date)
         for row in replication.items:
             self._items.writerow(
                 [number, *(_cell(row.get(name)) for name in self._item_fields[1:])]

@@ -145,7 +145,7 @@ def test_run_out_writes_every_file(
     assert code == 0, err
     document = json.loads(out)
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "events.jsonl", "items.csv", "run.json", "runs.csv"
+        "events.jsonl", "flow.csv", "items.csv", "run.json", "runs.csv"
     ]  # fmt: skip
     assert json.loads((out_dir / "run.json").read_text()) == document
 

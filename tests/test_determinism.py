@@ -48,7 +48,7 @@ def test_jobs_1_and_2_give_identical_output(
         files = {path.name: path.read_bytes() for path in sorted(out_dir.iterdir())}
         outputs[jobs] = (stdout, files)
     assert outputs["1"] == outputs["2"]
-    assert set(outputs["1"][1]) == {"runs.csv", "items.csv", "events.jsonl", "run.json"}
+    assert set(outputs["1"][1]) == {"runs.csv", "items.csv", "events.jsonl", "run.json", "flow.csv"}
     assert all(outputs["1"][1].values())
 
 

@@ -215,7 +215,7 @@ def test_run_writer_streams_files(noisy_scenario: Scenario, tmp_path: Path) -> N
         )
         writer.finish(result, "9.9")
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [RUNS_CSV, ITEMS_CSV, EVENTS_JSONL, RUN_JSON]
+        [RUNS_CSV, ITEMS_CSV, EVENTS_JSONL, RUN_JSON, "flow.csv"]
     )
     assert json.loads((out / RUN_JSON).read_text()) == json.loads(dumps_json(result.to_json("9.9")))
     lines = (out / RUNS_CSV).read_text().splitlines()

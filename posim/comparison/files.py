@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posim.engine import METRIC_NAMES
+from posim.flowcsv import DEFAULT_START, write_flows
 from posim.runs import dumps_json
 
 if TYPE_CHECKING:
@@ -56,8 +58,13 @@ def write_comparison(
     scenario: Scenario,
     plots: bool = True,
     metrics: Sequence[str] = METRIC_NAMES,
+    start_date: dt.date = DEFAULT_START,
 ) -> list[Path]:
-    """Write ``runs.csv``, ``compare.json`` and the plots into ``out``; the files written.
+    """Write ``runs.csv``, ``compare.json``, the flow files and the plots into ``out``.
+
+    ``flow-<strategy>.csv`` (:mod:`posim.flowcsv`, day 0 on ``start_date``)
+    for each strategy whose item rows were kept (replication 0).  Returns the
+    files written.
 
     Plots (SVG): ``box_plots.svg`` (one box per strategy for each of
     ``metrics``), and for replication 0 of each strategy whose item rows were
@@ -83,6 +90,7 @@ def write_comparison(
                     [replication, seed, name, spec.ordering, spec.reporting, *map(_cell, row)]
                 )
     written[1].write_text(dumps_json(result.to_json(version)), encoding="utf-8")
+    written += write_flows(folder, result.items, scenario.activities, start_date)
     _mark_partial(folder, result.runs, result.runs_requested)
     if not plots:
         return written
