@@ -12,6 +12,11 @@ What it measures (GitHub issue 7), each ratio from sides timed in alternation
   (b) the tutorial scenario scaled up (three columns, WIP limits, slippage,
       stakeholders, status reviews), with three times the requests;
   (c) a backlog of 5,000 items on a three-column board, to expose per-pull costs;
+  (d) an overloaded three-column flow whose backlog grows without bound, with
+      honest reviews (``benchmarks/flow_d.py``): doubling its horizon must
+      cost at most 2.2x, and its items/s be at least 0.1x an M/M/3 flow's with
+      a stakeholder reviewed every 10 days; and the speed of ``posim forecast``
+      (10,000 trials, a year of history) and ``posim calibrate`` with its backtest;
 
   each also at twice the horizon (and, for (c), twice the items): time must grow
   at most 2.2x;
@@ -53,6 +58,7 @@ from typing import Any
 
 import simpy
 
+from benchmarks import flow_d
 from benchmarks.queueing import mmc_lead_time
 
 REPORT_VERSION = 1
@@ -881,6 +887,8 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
         if value is not None:
             ok = {">=": value >= bound, "<=": value <= bound, "<": value < bound}[op]
         out.append({"check": name, "value": value, "target": f"{op} {bound:g}", "ok": ok})
+    out += report["flows"].get("d_overloaded", {}).get("checks", [])
+    out += report.get("team_data", {}).get("checks", [])
     if "startup" in report:
         for path in ("imports_help", "imports_run_help"):
             textual = report["startup"][path]["textual"]
@@ -919,7 +927,12 @@ def run(
                 "a_mm3": bench_flow_a(sizes, repeats),
                 "b_tutorial": bench_flow_b(sizes, repeats),
                 "c_backlog": bench_flow_c(sizes, repeats),
+                # (d) and the team-data timings live in benchmarks/flow_d.py (issues 13, 15).
+                "d_overloaded": flow_d.bench_flow_d(
+                    sizes.mm3_horizon, repeats, interleaved, posim_case, validated
+                ),
             }
+            report["team_data"] = flow_d.bench_team_data(tiny=sizes == TINY)
         if "replications" in parts:
             report["replications"] = bench_replications(sizes, workdir, min(3, repeats))
         if "startup" in parts:

@@ -49,7 +49,7 @@ def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any
 def test_tiny_report_has_every_part(tiny_report: tuple[dict[str, Any], str]) -> None:
     report, _ = tiny_report
     assert report["mode"] == "tiny"
-    assert set(report["flows"]) == {"a_mm3", "b_tutorial", "c_backlog"}
+    assert {"a_mm3", "b_tutorial", "c_backlog", "d_overloaded"} <= set(report["flows"])
     assert {"replications", "startup", "memory", "profile", "checks", "machine"} <= set(report)
     assert report["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
     assert report["bytecode"]["compiled"] is True  # posim's modules compiled before timing
@@ -181,3 +181,19 @@ def test_scaled_scenarios_are_valid(bench: Any) -> None:
     backlog = bench.validated(bench.backlog_scenario(5000))
     assert backlog.backlog[0].generate == 5000
     assert [c.wip for c in backlog.workflow] == [4, 6, 4]
+
+
+def test_flow_d_and_team_data_report_their_targets(tiny_report: tuple[dict[str, Any], str]) -> None:
+    report, table = tiny_report
+    flow = report["flows"]["d_overloaded"]
+    assert set(flow["cases"]) == {"posim", "posim_2x", "reference_mm3_reviewed"}
+    single, double = flow["cases"]["posim"], flow["cases"]["posim_2x"]
+    assert flow["linear_ratio"] == pytest.approx(double["best_cpu_s"] / single["best_cpu_s"], abs=2e-3)
+    checks = {check["check"]: check for check in report["checks"]}
+    assert checks["d_linear"]["target"] == "<= 2.2"
+    assert checks["d_vs_reference"]["target"] == ">= 0.1"
+    assert checks["d_linear"]["ok"] == (flow["linear_ratio"] <= 2.2)
+    team = report["team_data"]
+    assert team["forecast_history_items"] > 0 and team["calibrate_rows"] >= 4
+    assert checks["forecast_s"]["ok"] == (team["forecast_s"] < 3)
+    assert "d_overloaded:" in table

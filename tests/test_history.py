@@ -243,3 +243,22 @@ def test_working_days_count_weekdays_and_weekends_move_to_monday() -> None:
     for offset in range(-400, 400):
         day = D(2024, 1, 1) + dt.timedelta(days=offset)
         assert from_working_index(working_index(day)) == to_working_day(day)
+
+
+def test_reading_a_history_loads_no_engine_numpy_or_ui(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "ID,Done\n1,2024-01-02\n2,2024-01-03\n")
+    code = (
+        "import sys, posim\n"
+        f"posim.read_history({str(path)!r})\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "posim.history" in loaded
+    assert not {"posim.engine", "posim.scenario", "numpy", "simpy", "textual", "rich"} & loaded
