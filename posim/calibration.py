@@ -11,23 +11,32 @@ What is fitted, from a stage-dates :class:`~posim.history.History`:
   point, before done).  Each column's **work** is the observed time in that
   column (from entering it to entering the next stage the item reached,
   waiting included), as an empirical distribution (at most
-  :data:`EMPIRICAL_POINTS` evenly spaced quantiles); an item that skipped the
-  column counts as 0 (skips it), one that passed through on the same day as
-  :data:`SAME_DAY` of a day.  Each column gets its own **people**, as many as
-  its WIP limit, so an item in a column is always being worked: the time in
-  column is reproduced as the work, waiting included.
-* **Limits.** Each column's WIP limit, and Ready's, is the most items seen in
-  it on one day.
+  :data:`EMPIRICAL_POINTS` evenly spaced quantiles); an item that finished
+  without the column counts as 0 (skips it), one that passed through on the
+  same day as :data:`SAME_DAY` of a day.
+* **People and limits.** Each column gets its own people: the most items seen
+  in it on one day, or enough that an item almost never waits for one (mean
+  WIP + 3 standard deviations of a Poisson + 2), whichever is more, and a WIP
+  limit of the same number.  An item in a column is then always being worked,
+  so its time there is the observed time, whose waiting is not counted twice.
+  Ready's limit is the most items seen in it on one day.
+* **Saturation.** When the queue of work not started grew by more than
+  :data:`SATURATED` of the items done over the window, more arrived than the
+  team could take: the first column then gets as many people as its mean WIP,
+  so that, busy all the time, they finish items at the observed pace
+  (Little's law) and the queue forms before work starts, outside the cycle
+  time.
 * **Arrivals.** Items present on day 0 (arrived before the window, not done
   before it) form the initial backlog; later arrivals come from one
   stakeholder, ``Requests``, at exponential intervals of the observed mean.
 * **What dates cannot tell** gets neutral defaults to edit: every item has the
-  same value and cost of delay, there is one stakeholder with no influence on
-  the score, no slippage (the observed times already hold it), no reviews.
+  same value and cost of delay, there is one stakeholder, no slippage (the
+  observed times already hold it), no reviews.
 
 The fit assumes the columns' times are independent of each other and of the
-load; a team that was overloaded (arrivals well above throughput) is
-reproduced through its WIP limits, less closely.  :func:`backtest` runs the
+load: the fitted scenario reproduces the team as it worked, not how it would
+respond to a different load (more people, other limits) — the observed times
+hold today's waiting.  :func:`backtest` runs the
 fitted scenario and puts the history beside the simulation.
 """
 
@@ -51,9 +60,10 @@ EMPIRICAL_POINTS = 200
 SAME_DAY = 0.05
 """Work (days) of an item that entered and left a column on the same day."""
 
-SATURATED = 1.15
-"""A history in which more than this many times the items done arrived is *saturated*:
-the team worked at its limits, which the fit then keeps."""
+SATURATED = 0.10
+"""A history whose queue of work not started grew by more than this share of the items
+done is *saturated*: more arrived than the team could take, and the fit throttles the
+first column to the observed pace."""
 
 WARN_AT = 0.15
 """Backtest rows off by more than this relative difference get a warning."""
@@ -293,8 +303,9 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
     initial = sum(1 for r in records if r.stages[0] is not None and r.stages[0] <= 0)
     later = sum(1 for r in records if r.stages[0] is not None and 0 < r.stages[0] < horizon)
 
-    arrived = sum(1 for r in records if r.stages[0] is not None and r.stages[0] < horizon)
-    saturated = arrived > SATURATED * max(done_count, 1)
+    growth = _waiting(records, first_work, horizon - 1) - _waiting(records, first_work, 0)
+    saturated = growth > SATURATED * max(done_count, 1)
+    ready_limit = max(1, ready_most) if ready_name is not None else 1
     workflow = []
     team = []
     effort_spec: dict[str, Any] = {}
@@ -303,10 +314,12 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
         if all(v == 0 for v in observed_times):
             observed_times = [SAME_DAY]
         seen = max(1, most.get(name, 1))
-        if saturated:
-            people = limit = seen
-        else:
-            people = limit = max(seen, _never_waits(observed.wip.get(name, 0.0)))
+        people = limit = max(seen, _never_waits(observed.wip.get(name, 0.0)))
+        if saturated and name == columns[0]:
+            # The throttle: the first column's people, busy all the time, finish
+            # items at the observed pace (Little: people / time in column = throughput);
+            # the queue forms before work starts, outside the cycle time.
+            people = limit = max(1, round(observed.wip.get(name, 0.0)))
         workflow.append({"name": name, "wip": limit})
         team.append({"name": f"{name} team", "count": people, "skills": {name: 1.0}})
         effort_spec[name] = {"dist": "empirical", "values": _quantile_points(observed_times)}
@@ -333,7 +346,7 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
         },
     }
     if ready_name is not None:
-        document["ready_wip"] = max(1, ready_most)
+        document["ready_wip"] = ready_limit
     if later:
         document["stakeholders"] = [
             {
@@ -358,9 +371,24 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
         initial=initial,
         later=later,
         efforts={name: len(values) for name, values in efforts.items()},
+        saturated=saturated,
+        growth=growth,
     )
     scenario = parse_scenario(text, f"{document['name']}.yaml")
     return Fitted(scenario, text, history, first, horizon, working_days, observed, measured)
+
+
+def _waiting(records: Sequence[FlowRecord], first_work: int, day: int) -> int:
+    """Items arrived by ``day`` that had neither started nor finished by then."""
+    count = 0
+    for record in records:
+        arrived = record.stages[0]
+        if arrived is None or arrived > day:
+            continue
+        started = next((d for d in record.stages[first_work:] if d is not None), None)
+        if started is None or started > day:
+            count += 1
+    return count
 
 
 def _never_waits(mean_wip: float) -> int:
@@ -428,13 +456,22 @@ def _commented_yaml(document: dict[str, Any], **facts: Any) -> str:
         ]
     lines += [
         "",
-        "# Work columns. A saturated history (far more arrivals than items done) keeps each",
-        "# column's limit at the most items seen in it on one day; otherwise the limit only",
-        "# matches the people below.",
+        "# Work columns, each limited to as many items as it has people (below).",
+        *(
+            [
+                f"# Saturated: the queue of work not started grew by {facts['growth']} items "
+                f"while {facts['done']}",
+                "# were done. The first column's people are its mean WIP, so they finish items",
+                "# at the observed pace and the queue forms before work starts.",
+            ]
+            if facts["saturated"]
+            else []
+        ),
         dump({"workflow": document["workflow"]}).rstrip(),
         "",
-        "# One group of people per column, as many as its limit: an item in a column is",
-        "# always being worked, so its time in the column is its work below (the observed",
+        "# One group of people per column: the most items seen in it on one day, or enough",
+        "# that an item almost never waits for one, whichever is more. An item in a column",
+        "# is then always being worked, so its time there is its work below (the observed",
         "# time already holds the waiting). Not head counts: edit them with the work.",
         dump({"team": document["team"]}).rstrip(),
     ]

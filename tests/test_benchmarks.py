@@ -188,7 +188,9 @@ def test_flow_d_and_team_data_report_their_targets(tiny_report: tuple[dict[str, 
     flow = report["flows"]["d_overloaded"]
     assert set(flow["cases"]) == {"posim", "posim_2x", "reference_mm3_reviewed"}
     single, double = flow["cases"]["posim"], flow["cases"]["posim_2x"]
-    assert flow["linear_ratio"] == pytest.approx(double["best_cpu_s"] / single["best_cpu_s"], abs=2e-3)
+    assert flow["linear_ratio"] == pytest.approx(
+        double["best_cpu_s"] / single["best_cpu_s"], abs=2e-3
+    )
     checks = {check["check"]: check for check in report["checks"]}
     assert checks["d_linear"]["target"] == "<= 2.2"
     assert checks["d_vs_reference"]["target"] == ">= 0.1"

@@ -95,7 +95,6 @@ def flow_file(tmp_path: Path, document: dict[str, Any], seed: int = 5) -> tuple[
     return path, int(result.metrics["items_done"] or 0)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("make", [busy_development, test_bottleneck, slippage])
 def test_round_trip_throughput_and_cycle_time_within_15_percent(tmp_path: Path, make) -> None:
     path, done = flow_file(tmp_path, make(500))
