@@ -20,12 +20,13 @@ What is fitted, from a stage-dates :class:`~posim.history.History`:
   limit of the same number.  An item in a column is then always being worked,
   so its time there is the observed time, whose waiting is not counted twice.
   Ready's limit is the most items seen in it on one day.
-* **Saturation.** When the queue of work not started grew by more than
-  :data:`SATURATED` of the items done over the window, more arrived than the
-  team could take: the first column then gets as many people as its mean WIP,
-  so that, busy all the time, they finish items at the observed pace
-  (Little's law) and the queue forms before work starts, outside the cycle
-  time.
+* **Saturation.** When the history ends with more open items (arrived, not
+  done) than its columns hold on average and than it started with, by more
+  than :data:`SATURATED` of the items done, more arrived than the team could
+  take: the first column then gets as many people as its mean WIP (rounded
+  up, its work stretched by the same ratio), so that, busy all the time, they
+  finish items at the observed pace (Little's law) and the queue forms before
+  work starts, outside the cycle time.
 * **Arrivals.** Items present on day 0 (arrived before the window, not done
   before it) form the initial backlog; later arrivals come from one
   stakeholder, ``Requests``, at exponential intervals of the observed mean.
@@ -61,9 +62,10 @@ SAME_DAY = 0.05
 """Work (days) of an item that entered and left a column on the same day."""
 
 SATURATED = 0.10
-"""A history whose queue of work not started grew by more than this share of the items
-done is *saturated*: more arrived than the team could take, and the fit throttles the
-first column to the observed pace."""
+"""A history that ends with more open items than its columns hold on average (and than
+it started with), by more than this share of the items done, is *saturated*: more
+arrived than the team could take, and the fit throttles the first column to the
+observed pace."""
 
 WARN_AT = 0.15
 """Backtest rows off by more than this relative difference get a warning."""
@@ -303,7 +305,10 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
     initial = sum(1 for r in records if r.stages[0] is not None and r.stages[0] <= 0)
     later = sum(1 for r in records if r.stages[0] is not None and 0 < r.stages[0] < horizon)
 
-    growth = _waiting(records, first_work, horizon - 1) - _waiting(records, first_work, 0)
+    # Open work (arrived, not done) beyond what the columns hold on average piled up:
+    # more arrived than the team could take.
+    open_at_end = _open(records, horizon - 1)
+    growth = open_at_end - max(_open(records, 0), round(sum(observed.wip.values())))
     saturated = growth > SATURATED * max(done_count, 1)
     ready_limit = max(1, ready_most) if ready_name is not None else 1
     workflow = []
@@ -316,10 +321,14 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
         seen = max(1, most.get(name, 1))
         people = limit = max(seen, _never_waits(observed.wip.get(name, 0.0)))
         if saturated and name == columns[0]:
-            # The throttle: the first column's people, busy all the time, finish
-            # items at the observed pace (Little: people / time in column = throughput);
-            # the queue forms before work starts, outside the cycle time.
-            people = limit = max(1, round(observed.wip.get(name, 0.0)))
+            # The throttle: the first column's people, busy all the time, finish items
+            # at the observed pace (Little: mean WIP / time in column = throughput);
+            # the queue forms before work starts, outside the cycle time.  Whole
+            # people: the work is stretched by people / mean WIP to keep the pace.
+            mean_wip = max(observed.wip.get(name, 0.0), 1e-9)
+            people = limit = max(1, math.ceil(mean_wip))
+            stretch = max(1.0, people / mean_wip)
+            observed_times = [value * stretch for value in observed_times]
         workflow.append({"name": name, "wip": limit})
         team.append({"name": f"{name} team", "count": people, "skills": {name: 1.0}})
         effort_spec[name] = {"dist": "empirical", "values": _quantile_points(observed_times)}
@@ -378,15 +387,12 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
     return Fitted(scenario, text, history, first, horizon, working_days, observed, measured)
 
 
-def _waiting(records: Sequence[FlowRecord], first_work: int, day: int) -> int:
-    """Items arrived by ``day`` that had neither started nor finished by then."""
+def _open(records: Sequence[FlowRecord], day: int) -> int:
+    """Items arrived by ``day`` and not done by then."""
     count = 0
     for record in records:
-        arrived = record.stages[0]
-        if arrived is None or arrived > day:
-            continue
-        started = next((d for d in record.stages[first_work:] if d is not None), None)
-        if started is None or started > day:
+        arrived, done = record.stages[0], record.stages[-1]
+        if arrived is not None and arrived <= day and (done is None or done > day):
             count += 1
     return count
 
@@ -459,10 +465,12 @@ def _commented_yaml(document: dict[str, Any], **facts: Any) -> str:
         "# Work columns, each limited to as many items as it has people (below).",
         *(
             [
-                f"# Saturated: the queue of work not started grew by {facts['growth']} items "
-                f"while {facts['done']}",
-                "# were done. The first column's people are its mean WIP, so they finish items",
-                "# at the observed pace and the queue forms before work starts.",
+                f"# Saturated: {facts['growth']} more items were open at the end than the "
+                f"columns hold on average,",
+                f"# while {facts['done']} were done. The first column's people are its mean WIP "
+                "(its work",
+                "# stretched to whole people), so they finish items at the observed pace and the",
+                "# queue forms before work starts.",
             ]
             if facts["saturated"]
             else []

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import posim
 from posim.calibration import CalibrationError, backtest, fit
@@ -188,3 +189,29 @@ def test_what_cannot_be_calibrated_is_an_error(capsys, tmp_path: Path) -> None:
     assert code == 2 and "Traceback" not in err
     code, _, err = invoke(capsys, "calibrate", str(few))
     assert code == 2 and "--output" in err
+
+
+def test_a_saturated_history_is_throttled_to_its_pace(tmp_path: Path) -> None:
+    # Requests at about 1.4 a day for a team with WIP limits that finishes about 0.9:
+    # the backlog grows, the columns stay at their limits.
+    document = busy_development(400)
+    document["name"] = "overloaded"
+    document["ready_wip"] = 3
+    for column, limit in zip(document["workflow"], (3, 6, 2), strict=True):
+        column["wip"] = limit
+    document["stakeholders"][0]["requests"]["every"]["mean"] = 0.7
+    path, done = flow_file(tmp_path, document)
+    assert done >= 300
+    fitted = fit(read_history(path))
+    assert "# Saturated:" in fitted.yaml
+    first = fitted.scenario.team[0]
+    assert first.count == fitted.scenario.workflow[0].wip  # the throttle: few people, busy
+    rows = {row.measure: row for row in backtest(fitted, runs=3, seed=2).rows}
+    for measure in ("throughput per day", "cycle time p50", "cycle time p85", "cycle time p95"):
+        assert abs(rows[measure].difference or 0) <= 0.15, (measure, rows[measure])
+    # The throttle is what holds the pace: with the first column's people as in an
+    # unsaturated fit, the same scenario runs at the arrival rate.
+    loose = yaml.safe_load(fitted.yaml)
+    loose["team"][0]["count"] = loose["workflow"][0]["wip"] = 40
+    result = simulate(Scenario.model_validate(loose), strategy="fifo", seed=2)
+    assert result.metrics["throughput_per_day"] > 1.3 * rows["throughput per day"].history
