@@ -839,25 +839,34 @@ def _option_date(option: str, text: str | None) -> Any:
 def forecast(
     file: Annotated[Path, typer.Argument(help="A CSV of closed dates or stage dates.")],
     when: Annotated[
-        int | None, typer.Option("--when", help="When will N more items be done?")
+        int | None, typer.Option("--when", metavar="N", help="When will N more items be done?")
     ] = None,
     by: Annotated[
-        str | None, typer.Option(help="With --when: the chance of finishing by this date.")
+        str | None,
+        typer.Option(metavar="DATE", help="With --when: the chance of finishing by this date."),
     ] = None,
-    days: Annotated[int | None, typer.Option(help="How many items in the next D days?")] = None,
+    days: Annotated[
+        int | None, typer.Option(metavar="D", help="How many items in the next D days?")
+    ] = None,
     until: Annotated[
-        str | None, typer.Option(help="How many items from the start up to this date?")
+        str | None,
+        typer.Option(metavar="DATE", help="How many items from the start up to this date?"),
     ] = None,
     history: Annotated[
         int | None,
         typer.Option(
             "--history",
+            metavar="DAYS",
             help="Sample the last DAYS days ending at the last done date (default: all).",
         ),
     ] = None,
     from_date: Annotated[
         str | None,
-        typer.Option("--from", help="Day 1 is the day after this date (default: the last done)."),
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="Day 1 is the day after this date (default: the last done).",
+        ),
     ] = None,
     working_days: Annotated[
         bool,
@@ -929,7 +938,9 @@ def calibrate(
     history: Annotated[
         int | None,
         typer.Option(
-            "--history", help="Fit the last DAYS days ending at the last done date (default: all)."
+            "--history",
+            metavar="DAYS",
+            help="Fit the last DAYS days ending at the last done date (default: all).",
         ),
     ] = None,
     calendar_days: Annotated[
