@@ -50,6 +50,9 @@ def throughput_run_chart(window: Window, path: str | os.PathLike[str]) -> Path:
         unit = "working day" if window.working_days else "day"
         axes.set_xlabel(f"{unit} of the window ({window.first} to {window.last})")
         axes.set_ylabel("items done")
+        from matplotlib.ticker import MaxNLocator
+
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         _headroom(axes, window.daily)
         axes.set_title(f"Throughput: {window.items} items in {window.days} {unit}s")
     return Path(path)
