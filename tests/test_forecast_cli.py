@@ -272,7 +272,6 @@ def test_histories_that_cannot_be_forecast_exit_2(capsys, tmp_path: Path) -> Non
 
 def test_out_writes_the_json_and_the_charts(capsys, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    posim.simulate  # noqa: B018 - the API is importable
     flow = tmp_path / "run"
     code, _, err = invoke(capsys, "run", "tutorial", "--out", str(flow))
     assert code == 0, err
