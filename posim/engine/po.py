@@ -336,10 +336,10 @@ class ProductOwnerPolicy:
         if not mine:
             return 0, mine
         in_flow = len(sim.ready) + sum(sim.counts)
-        last_backlog = -1
-        for position, item in enumerate(sim.backlog):
-            if item.requester == name:
-                last_backlog = position
+        backlog = sim.backlog
+        last_backlog = len(backlog) - 1  # scanned from the end: the last is usually near it
+        while last_backlog >= 0 and backlog[last_backlog].requester != name:
+            last_backlog -= 1
         return in_flow + last_backlog + 1, mine
 
     def optimistic_day(self, mine: list[Item]) -> float:
@@ -509,15 +509,14 @@ class StrategyPO(ProductOwnerPolicy):
         sim = self.sim
         state = sim.stakeholders[name]
         previous = state.last_report
-        _, mine = self.items_ahead(name)
         if self.reporting == "green":
             # Never move a promise: while the promised items are not all done,
             # repeat the day; only a new set of items gets a new (optimistic) day.
             if previous is not None:
                 return "on_track", previous.forecast_day
-            return "on_track", round(self.optimistic_day(mine), 1)
+            return "on_track", round(self.optimistic_day(self.items_ahead(name)[1]), 1)
         if self.reporting == "optimistic":
-            day = round(self.optimistic_day(mine), 1)
+            day = round(self.optimistic_day(self.items_ahead(name)[1]), 1)
             if previous is not None and day > previous.forecast_day:
                 return "at_risk", day
             return "on_track", day
