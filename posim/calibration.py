@@ -49,7 +49,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from posim.history import History, working_index
+from posim.history import History, from_working_index, working_index
 from posim.stats import percentile
 
 if TYPE_CHECKING:
@@ -233,8 +233,6 @@ def _window(history: History, history_days: int | None, working_days: bool) -> t
     if horizon < 2:
         raise CalibrationError(f"{history.source}: the history spans one day; nothing to fit")
     if working_days:
-        from posim.history import from_working_index
-
         return from_working_index(earliest), horizon
     return dt.date.fromordinal(earliest), horizon
 

@@ -35,6 +35,7 @@ from posim.history import (
     History,
     add_days,
     days_between,
+    from_working_index,
     read_history,
     to_working_day,
     working_index,
@@ -151,8 +152,6 @@ def _date_of(start: dt.date, days: int, working_days: bool) -> dt.date:
     """Day number ``days`` counted from ``start`` (day 1 is the next day or weekday)."""
     if not working_days:
         return start + dt.timedelta(days=days)
-    from posim.history import from_working_index
-
     return from_working_index(_start_index(start, True) + days)
 
 

@@ -61,7 +61,7 @@ def busy_development(horizon: float) -> dict[str, Any]:
     return three_columns(horizon, name="busy-development")
 
 
-def tester_bottleneck(horizon: float) -> dict[str, Any]:
+def single_tester(horizon: float) -> dict[str, Any]:
     """One tester with exponential work at about 83 % utilisation: the bottleneck."""
     document = three_columns(horizon, name="tester-bottleneck")
     document["team"][2]["count"] = 1
@@ -93,7 +93,7 @@ def flow_file(tmp_path: Path, document: dict[str, Any], seed: int = 5) -> tuple[
     return path, int(result.metrics["items_done"] or 0)
 
 
-@pytest.mark.parametrize("make", [busy_development, tester_bottleneck, slippage])
+@pytest.mark.parametrize("make", [busy_development, single_tester, slippage])
 def test_round_trip_throughput_and_cycle_time_within_15_percent(tmp_path: Path, make) -> None:
     path, done = flow_file(tmp_path, make(500))
     assert done >= 300
@@ -109,7 +109,7 @@ def test_round_trip_throughput_and_cycle_time_within_15_percent(tmp_path: Path, 
 
 def test_round_trip_through_the_command_line(capsys, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    document = tester_bottleneck(160)
+    document = single_tester(160)
     scenario_file = tmp_path / "team.json"
     scenario_file.write_text(json.dumps(document), encoding="utf-8")
     code, _, err = invoke(capsys, "run", str(scenario_file), "--out", str(run))
