@@ -419,9 +419,12 @@ def test_interrupted_run_out_is_marked_partial_never_a_mix(
     assert err.strip() == (
         f"posim run: interrupted: kept 2 of 5 replications in {out_dir} (marked partial)"
     )
-    # While it ran, the folder was already marked and the old results were gone.
-    assert seen_while_running == [{"PARTIAL", "items.csv", "events.jsonl"}]
-    assert sorted(p.name for p in out_dir.iterdir()) == ["PARTIAL", "events.jsonl", "items.csv"]
+    # While it ran, the folder was already marked and the old results were gone
+    # (flow.csv is replication 0's, written again as soon as it finished).
+    assert seen_while_running == [{"PARTIAL", "items.csv", "events.jsonl", "flow.csv"}]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "PARTIAL", "events.jsonl", "flow.csv", "items.csv"
+    ]  # fmt: skip
     assert (
         (out_dir / "PARTIAL")
         .read_text(encoding="utf-8")
@@ -435,7 +438,7 @@ def test_interrupted_run_out_is_marked_partial_never_a_mix(
     code, _, err = invoke(capsys, "run", str(path), "--runs", "2", "--out", str(out_dir))
     assert code == 0, err
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "events.jsonl", "items.csv", "run.json", "runs.csv"
+        "events.jsonl", "flow.csv", "items.csv", "run.json", "runs.csv"
     ]  # fmt: skip
 
 
