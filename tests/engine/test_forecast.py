@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 
 import pytest
 
@@ -102,9 +101,7 @@ def test_no_throughput_means_never_and_says_so(history: list[int]) -> None:
 def test_a_trial_that_never_finishes_is_cut_off_as_never() -> None:
     # One item a day in 10,000: 5 items take ~50,000 days, far past the cap.
     history = [0] * 9_999 + [1]
-    started = time.perf_counter()
     forecast = when_done(history, 5, random.Random(2), trials=20)
-    assert time.perf_counter() - started < 5
     assert forecast.percentiles[50] == math.inf
     assert MAX_DAYS_PER_TRIAL == 5000
 
@@ -142,15 +139,6 @@ def test_bad_input_is_rejected(history: list[int], trials: int, message: str) ->
     levels = (50, 100) if message == "levels" else PERCENTILES
     with pytest.raises(ValueError, match=message):
         when_done(history, 3, random.Random(1), trials=trials, levels=levels)
-
-
-def test_fast_enough_for_every_review() -> None:
-    history = [0, 1, 2, 1, 0, 3, 1, 1, 0, 2] * 3
-    rng = random.Random(5)
-    started = time.perf_counter()
-    for _ in range(10):
-        when_done(history, 30, rng, trials=1000)
-    assert (time.perf_counter() - started) / 10 < 0.05
 
 
 # --- how_many --------------------------------------------------------------------------------
