@@ -25,12 +25,14 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from posim.engine import commands as cmd
+from posim.scenario import printable
 
 if TYPE_CHECKING:
     from posim.engine.metrics import Result
@@ -194,54 +196,145 @@ def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_SEED
+
+
+MAX_SEED = 2**63
+"""Seeds (and item ids, ranks, WIP limits) are below this, as in scenario files."""
+MAX_DIGITS = 30
+"""A whole number longer than this (in digits) is refused while reading (none is needed)."""
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+_FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
+    "reorder": {"item": ("whole", False), "rank": ("whole", False)},
+    "commit": {"item": ("whole", False)},
+    "accept": {"item": ("whole", False), "rank": ("whole", True)},
+    "decline": {"item": ("whole", False)},
+    "answer": {"item": ("whole", False)},
+    "report": {
+        "stakeholder": ("text", False),
+        "status": ("text", False),
+        "forecast_day": ("number", False),
+    },
+    "set_wip": {"column": ("text", False), "limit": ("whole", True)},
+}
+"""Command type -> field -> (kind, may be null): what each command of a save must hold."""
+_KINDS = {"whole": "a whole number", "text": "text", "number": "a number"}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _command_problems(entry: dict[str, Any]) -> list[str]:
+    """What is wrong with the fields of one command (``field: problem``), type by type."""
+    kind = entry.get("type")
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        known = ", ".join(_FIELDS)
+        return [f"type: must be one of {known}, not {_shown(kind)}"]
+    fields = _FIELDS[kind]
+    problems = []
+    for name in entry:
+        if name not in fields and name not in ("type", "day"):
+            problems.append(f"{name}: unknown field for {kind} (fields: {', '.join(fields)})")
+    for name, (expected, nullable) in fields.items():
+        if name not in entry:
+            if not nullable:
+                problems.append(f"{name}: missing")
+            continue
+        value = entry[name]
+        if value is None and nullable:
+            continue
+        ok = (
+            _whole(value)
+            if expected == "whole"
+            else isinstance(value, str) and printable(value) == value and len(value) <= 200
+            if expected == "text"
+            else _number(value)
+        )
+        if not ok:
+            null = " or null" if nullable else ""
+            problems.append(f"{name}: must be {_KINDS[expected]}{null}, not {_shown(value)}")
+    return problems
+
+
 def parse_save(data: Any, where: str) -> SavedGame:
-    """Check a decoded save document; raises :class:`SaveError` (``where: problem``)."""
+    """Check a decoded save document; raises :class:`SaveError`, one line per problem
+    (``where: field: problem``)."""
+    from posim.scenario import MAX_HORIZON_DAYS
 
     def bad(problem: str) -> SaveError:
-        return SaveError(f"{where}: {problem}")
+        return SaveError(f"{where}: {printable(problem)}")
 
     if not isinstance(data, dict) or "posim_save" not in data:
         raise bad("not a posim save (no posim_save key)")
     version = data["posim_save"]
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise bad(f"posim_save must be a format number, not {version!r}")
+        raise bad(f"posim_save must be a format number, not {_shown(version)}")
     if version > SAVE_FORMAT:
         raise bad(
             f"save format {version} is newer than this posim reads ({SAVE_FORMAT}); "
             "upgrade posim to load it"
         )
+    problems: list[str] = []
     scenario = data.get("scenario")
     if not isinstance(scenario, dict):
-        raise bad("scenario: must be a mapping with name, source and sha256")
-    for key in ("name", "source", "sha256"):
-        if not isinstance(scenario.get(key), str):
-            raise bad(f"scenario.{key}: must be a string")
+        problems.append("scenario: must be a mapping with name, source and sha256")
+        scenario = {"name": "", "source": "", "sha256": ""}
+    else:
+        for key in ("name", "source", "sha256"):
+            value = scenario.get(key)
+            if not isinstance(value, str) or printable(value) != value or len(value) > 4096:
+                problems.append(f"scenario.{key}: must be a string, not {_shown(value)}")
+        sha = scenario.get("sha256")
+        if isinstance(sha, str) and not _SHA256.fullmatch(sha):
+            problems.append(
+                f"scenario.sha256: must be the scenario file's SHA-256 (64 hexadecimal "
+                f"digits), not {_shown(sha)}"
+            )
     seed = data.get("seed")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise bad(f"seed: must be a whole number >= 0, not {seed!r}")
+    if not _whole(seed) or seed < 0:
+        problems.append(f"seed: must be a whole number >= 0 and < 2**63, not {_shown(seed)}")
     day = data.get("day", 0.0)
-    if not _number(day) or day < 0:
-        raise bad(f"day: must be a number >= 0, not {day!r}")
+    if not _number(day) or not 0 <= day <= MAX_HORIZON_DAYS:
+        problems.append(
+            f"day: must be a number >= 0 and <= {MAX_HORIZON_DAYS:g}, not {_shown(day)}"
+        )
     career = data.get("career", False)
     if not isinstance(career, bool):
-        raise bad(f"career: must be true or false, not {career!r}")
+        problems.append(f"career: must be true or false, not {_shown(career)}")
     raw_commands = data.get("commands", [])
     if not isinstance(raw_commands, list):
-        raise bad("commands: must be a list")
+        problems.append("commands: must be a list")
+        raw_commands = []
     commands: list[tuple[float, cmd.Command]] = []
     last = 0.0
     for index, entry in enumerate(raw_commands):
         if not isinstance(entry, dict):
-            raise bad(f"commands.{index}: must be a mapping")
+            problems.append(f"commands.{index}: must be a mapping")
+            continue
         when = entry.get("day")
-        if not _number(when) or when < last:
-            raise bad(f"commands.{index}.day: must be a number >= the previous command's day")
+        if not _number(when) or when < last or when > MAX_HORIZON_DAYS:
+            problems.append(
+                f"commands.{index}.day: must be a number >= the previous command's day "
+                f"and <= {MAX_HORIZON_DAYS:g}"
+            )
+        else:
+            last = float(when)
+        wrong = _command_problems(entry)
+        if wrong:
+            problems.extend(f"commands.{index}.{problem}" for problem in wrong)
+            continue
         try:
             command = cmd.from_json({k: v for k, v in entry.items() if k != "day"})
-        except cmd.CommandError as error:
-            raise bad(f"commands.{index}: {error}") from None
-        commands.append((float(when), command))
-        last = float(when)
+        except cmd.CommandError as error:  # pragma: no cover - the checks above come first
+            problems.append(f"commands.{index}: {error}")
+            continue
+        commands.append((last, command))
+    if problems:
+        raise SaveError("\n".join(f"{where}: {printable(problem)}" for problem in problems))
     version_text = data.get("posim_version", "")
     return SavedGame(
         scenario_name=scenario["name"],
@@ -255,8 +348,18 @@ def parse_save(data: Any, where: str) -> SavedGame:
     )
 
 
+class _TooLong(Exception):
+    """A JSON whole number with more than :data:`MAX_DIGITS` digits."""
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
+
+
 def read_save(path: str | os.PathLike[str]) -> SavedGame:
-    """Read and check a save file; raises :class:`SaveError` with one line."""
+    """Read and check a save file; raises :class:`SaveError` with one line per problem."""
     where = os.fspath(path)
     try:
         with open(where, "rb") as stream:
@@ -266,13 +369,17 @@ def read_save(path: str | os.PathLike[str]) -> SavedGame:
     if len(content) > MAX_SAVE_BYTES:
         raise SaveError(f"{where}: file too large (at most {MAX_SAVE_BYTES} bytes)")
     try:
-        data = json.loads(content.decode("utf-8"))
+        data = json.loads(content.decode("utf-8"), parse_int=_json_int)
     except UnicodeDecodeError:
         raise SaveError(f"{where}: not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise SaveError(f"{where}:{error.lineno}: not valid JSON: {error.msg}") from None
-    except RecursionError:
-        raise SaveError(f"{where}: JSON nested too deeply") from None
+    except _TooLong as error:
+        raise SaveError(
+            f"{where}: a whole number of {error.args[0]:,} digits; at most {MAX_DIGITS}"
+        ) from None
+    except (RecursionError, ValueError):
+        raise SaveError(f"{where}: JSON nested too deeply or not readable") from None
     return parse_save(data, where)
 
 

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -30,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -41,8 +43,21 @@ MAX_HORIZON_DAYS = 3650.0
 """Hard cap on ``horizon_days`` (ten years of working days)."""
 MAX_ITEMS = 20_000
 """Hard cap on explicit plus generated backlog items."""
-MAX_EXPECTED_REQUESTS = 200_000
-"""Hard cap on the requests one stakeholder is expected to send over the horizon."""
+MAX_TOTAL_ITEMS = 100_000
+"""Hard cap on the items a scenario implies: the backlog plus the requests all
+stakeholders are expected to send over the horizon (each item costs memory and time)."""
+MAX_REVIEWS = 20_000
+"""Hard cap on the status reviews a scenario implies (one per stakeholder per
+review period over the horizon); a review runs a forecast, the costliest routine."""
+MIN_PERIOD_DAYS = 0.1
+"""Shortest period of a routine (replenishment, review, a stakeholder's report):
+a tenth of a working day, about 48 minutes; 0 keeps its meaning where it has one."""
+MIN_SPRINT_DAYS = 1.0
+"""Shortest scrum sprint: one working day."""
+MIN_REQUEST_GAP_DAYS = 0.01
+"""Smallest mean gap between one stakeholder's requests (about five minutes)."""
+MAX_DIGITS = 30
+"""Longest whole number read from a scenario or save file, in digits (no field needs more)."""
 MAX_MEMBERS = 200
 """Hard cap on team members (after ``count`` expansion)."""
 MAX_STAKEHOLDERS = 100
@@ -214,6 +229,22 @@ Distribution = Annotated[
 ]
 
 
+def _show(value: Any) -> str:
+    """``repr(value)``, shortened for huge numbers and long text (a message stays one short line)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
+        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _count(value: float) -> str:
+    return "infinitely many" if math.isinf(value) else f"{value:,.0f}"
+
+
+def _days(value: float) -> str:
+    return f"{value:.3g}"
+
+
 def dist_mean(dist: float | DistributionModel) -> float:
     """Expected value of a distribution field (a plain number is a constant)."""
     if isinstance(dist, int | float):
@@ -245,16 +276,21 @@ class Cadence(_Model):
         default=0,
         ge=0,
         le=MAX_HORIZON_DAYS,
-        description="Kanban: days between replenishment meetings; 0 commits whenever Ready has room.",
+        description="Kanban: days between replenishment meetings; 0 commits whenever Ready has room; "
+        f"otherwise at least {MIN_PERIOD_DAYS:g}.",
     )
     review_every: float = Field(
         default=0,
         ge=0,
         le=MAX_HORIZON_DAYS,
-        description="Kanban: days between status reviews with stakeholders; 0 means no reviews.",
+        description="Kanban: days between status reviews with stakeholders; 0 means no reviews; "
+        f"otherwise at least {MIN_PERIOD_DAYS:g}.",
     )
     sprint_days: float = Field(
-        default=10, gt=0, le=MAX_HORIZON_DAYS, description="Scrum: sprint length in days."
+        default=10,
+        ge=MIN_SPRINT_DAYS,
+        le=MAX_HORIZON_DAYS,
+        description="Scrum: sprint length in days.",
     )
     focus_factor: float = Field(
         default=0.7,
@@ -264,6 +300,20 @@ class Cadence(_Model):
     )
 
     _fin = field_validator("replenish_every", "review_every", "sprint_days")(_finite)
+
+    @field_validator("replenish_every", "review_every")
+    @classmethod
+    def _period(cls, value: float, info: ValidationInfo) -> float:
+        if 0 < value < MIN_PERIOD_DAYS:
+            zero = (
+                "replenish whenever Ready has room"
+                if info.field_name == "replenish_every"
+                else "no reviews"
+            )
+            raise ValueError(
+                f"must be 0 ({zero}) or at least {MIN_PERIOD_DAYS:g} days (got {_show(value)})"
+            )
+        return value
 
 
 class Column(_Model):
@@ -373,6 +423,17 @@ class RequestSpec(_Model):
 
     _num = field_validator("every", mode="before")(_check_number)
 
+    @field_validator("every")
+    @classmethod
+    def _gap(cls, every: float | DistributionModel) -> float | DistributionModel:
+        mean = dist_mean(every)
+        if mean < MIN_REQUEST_GAP_DAYS:
+            raise ValueError(
+                f"the mean gap between requests must be at least {MIN_REQUEST_GAP_DAYS:g} days "
+                f"(got {_show(mean)})"
+            )
+        return every
+
 
 class Stakeholder(_Model):
     """Someone the product owner represents and reports to."""
@@ -386,7 +447,8 @@ class Stakeholder(_Model):
     )
     report_every: float | None = Field(
         default=None,
-        gt=0,
+        ge=MIN_PERIOD_DAYS,
+        le=MAX_HORIZON_DAYS,
         description="Days between the status reports this stakeholder expects (default: the cadence's review).",
     )
     product: str | None = Field(
@@ -753,22 +815,7 @@ class Scenario(_Model):
                     problems.append((("backlog", i, "due"), "a fixed_date item needs a due day"))
         if total_items > MAX_ITEMS:
             problems.append((("backlog",), f"at most {MAX_ITEMS} items (got {total_items})"))
-        for i, stakeholder in enumerate(self.stakeholders):
-            spec = stakeholder.requests
-            if spec is None:
-                continue
-            window = min(spec.until or self.horizon_days, self.horizon_days) - spec.first
-            gap = dist_mean(spec.every)
-            expected = max(0.0, window) / gap if gap > 0 else math.inf
-            if expected > MAX_EXPECTED_REQUESTS:
-                problems.append(
-                    (
-                        ("stakeholders", i, "requests", "every"),
-                        f"about {expected:,.0f} requests over the horizon; at most "
-                        f"{MAX_EXPECTED_REQUESTS:,} (a mean gap of at least "
-                        f"{window / MAX_EXPECTED_REQUESTS:.2g} days)",
-                    )
-                )
+        problems.extend(self._work_problems(total_items))
         for i, event in enumerate(self.events):
             for key in ("leave", "absent"):
                 target = getattr(event, key)
@@ -783,6 +830,64 @@ class Scenario(_Model):
         if problems:
             raise CrossCheckError(problems)
         return self
+
+    def _work_problems(self, backlog_items: int) -> list[tuple[tuple[str | int, ...], str]]:
+        """The total work the scenario implies: items (backlog and requests) and reviews."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        horizon = self.horizon_days
+        requests: list[float] = []
+        for stakeholder in self.stakeholders:
+            spec = stakeholder.requests
+            if spec is None:
+                requests.append(0.0)
+                continue
+            window = max(0.0, min(spec.until or horizon, horizon) - spec.first)
+            gap = dist_mean(spec.every)
+            requests.append(window / gap if gap > 0 else (math.inf if window else 0.0))
+        room = MAX_TOTAL_ITEMS - min(backlog_items, MAX_TOTAL_ITEMS)
+        for i, expected in enumerate(requests):
+            if expected > room:
+                window = expected * dist_mean(self.stakeholders[i].requests.every)  # type: ignore[union-attr]
+                problems.append(
+                    (
+                        ("stakeholders", i, "requests", "every"),
+                        f"about {_count(expected)} requests over the horizon; with the backlog's "
+                        f"{backlog_items:,} items at most {MAX_TOTAL_ITEMS:,} items in all: "
+                        f"raise the mean gap to at least {_days(window / max(room, 1))} days, "
+                        "set requests.until or shorten horizon_days",
+                    )
+                )
+        total = sum(requests)
+        if not problems and backlog_items + total > MAX_TOTAL_ITEMS:
+            problems.append(
+                (
+                    ("stakeholders",),
+                    f"about {_count(backlog_items + total)} items in all (the backlog's "
+                    f"{backlog_items:,} and about {_count(total)} requests from "
+                    f"{sum(1 for r in requests if r)} stakeholders); at most "
+                    f"{MAX_TOTAL_ITEMS:,}: make requests rarer (a larger requests.every), "
+                    "fewer stakeholders send them, or shorten horizon_days",
+                )
+            )
+        default_review = (
+            self.cadence.sprint_days if self.cadence.mode == "scrum" else self.cadence.review_every
+        )
+        reviews = 0.0
+        for stakeholder in self.stakeholders:
+            period = stakeholder.report_every or default_review
+            if period > 0:
+                reviews += horizon / period
+        if reviews > MAX_REVIEWS:
+            problems.append(
+                (
+                    ("stakeholders",),
+                    f"about {_count(reviews)} status reviews over the horizon "
+                    f"({len(self.stakeholders)} stakeholders); at most {MAX_REVIEWS:,}: "
+                    "review less often (a larger cadence.review_every or report_every), "
+                    "fewer stakeholders, or a shorter horizon_days",
+                )
+            )
+        return problems
 
 
 class CrossCheckError(ValueError):
@@ -816,7 +921,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return printable(text)
 
 
 class ScenarioError(Exception):
@@ -858,6 +964,22 @@ class _SafeComposer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ign
     No constructor for Python objects is ever called: unknown tags are reported,
     never constructed.
     """
+
+
+def _too_many_digits(digits: int) -> str:
+    return f"a whole number of {digits:,} digits; at most {MAX_DIGITS} (no field needs more)"
+
+
+class _HugeNumber:
+    """A JSON whole number too long to read (stands in for it until it is reported)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _json_int(text: str) -> int | _HugeNumber:
+    digits = len(text.lstrip("-"))
+    return _HugeNumber(digits) if digits > MAX_DIGITS else int(text)
 
 
 def _short_tag(tag: str) -> str:
@@ -915,10 +1037,21 @@ class _Builder:
                     return str(node.value)
                 return self.loader.construct_yaml_bool(node)
             if tag == _YAML + "int":
-                return self.loader.construct_yaml_int(node)
+                if len(node.value) > 2 * MAX_DIGITS:
+                    raise ValueError(node.value)
+                number = self.loader.construct_yaml_int(node)
+                if abs(number) >= 10**MAX_DIGITS:
+                    self.problems.append((path, line, _too_many_digits(len(str(abs(number))))))
+                    return None
+                return number
             return self.loader.construct_yaml_float(node)
         except (ValueError, yaml.YAMLError):
-            self.problems.append((path, line, f"not a valid number: {node.value!r}"))
+            text = str(node.value)
+            if len(text) > 2 * MAX_DIGITS and text.lstrip("+-").replace("_", "").isdigit():
+                message = _too_many_digits(len(text.lstrip("+-").replace("_", "")))
+            else:
+                message = f"not a valid number: {_show(text)}"
+            self.problems.append((path, line, message))
             return None
 
     def _mapping(self, node: Any, path: PathTuple, depth: int) -> dict[Any, Any]:
@@ -980,7 +1113,7 @@ def _read_json(
             result[key] = value
         return result
 
-    data = json.loads(text, object_pairs_hook=pairs)
+    data = json.loads(text, object_pairs_hook=pairs, parse_int=_json_int)
     try:
         _, lines, yaml_problems = _read_yaml(text)
     except (yaml.YAMLError, _Stop, RecursionError):
@@ -1016,7 +1149,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return f"the number {value!r}"
+        return f"the number {_show(value)}"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"text {shown!r}"
@@ -1176,11 +1309,11 @@ def _friendly(error: Any, path: PathTuple, data: Any) -> tuple[PathTuple, str]:
         return path, f"a distribution needs 'dist': one of {', '.join(_DIST_NAMES)}"
     if kind in ("float_type", "float_parsing", "int_type", "int_parsing"):
         if isinstance(value, float) and kind.startswith("int"):
-            return path, f"must be a whole number (got {value!r})"
+            return path, f"must be a whole number (got {_show(value)})"
         noun = "a whole number" if kind.startswith("int") else "a number"
         return path, f"expected {noun}, got {_describe(value)}"
     if kind in ("int_from_float",):
-        return path, f"must be a whole number (got {value!r})"
+        return path, f"must be a whole number (got {_show(value)})"
     if kind in ("string_type", "bool_type", "list_type", "dict_type"):
         nouns = {"string_type": "text", "bool_type": "true or false", "list_type": "a list"}
         return path, f"expected {nouns.get(kind, 'a mapping')}, got {_describe(value)}"
@@ -1196,11 +1329,11 @@ def _friendly(error: Any, path: PathTuple, data: Any) -> tuple[PathTuple, str]:
         bound = next(iter(ctx.values()))
         if isinstance(bound, float) and bound.is_integer():
             bound = int(bound)
-        return path, f"must be {op[kind]} {bound} (got {value!r})"
+        return path, f"must be {op[kind]} {bound} (got {_show(value)})"
     if kind == "literal_error" and path == ("posim",):
-        return path, f"unsupported format version {value!r}; this posim reads {FORMAT_VERSION}"
+        return path, f"unsupported format version {_show(value)}; this posim reads {FORMAT_VERSION}"
     if kind == "literal_error":
-        return path, f"must be {ctx.get('expected')} (got {value!r})"
+        return path, f"must be {ctx.get('expected')} (got {_show(value)})"
     if kind in ("too_short", "too_long"):
         return path, (
             f"needs at least {ctx.get('min_length')} "
@@ -1289,6 +1422,79 @@ REPAIR_ROUNDS = 8
 """How many times :func:`_cross_checks_despite` removes broken fields and validates again."""
 
 
+_NAMED_LISTS = frozenset({"workflow", "team", "stakeholders", "products"})
+"""Top-level lists whose entries other fields refer to by name."""
+
+
+class _Repair:
+    """A copy of the data with broken fields dropped, remembering what was dropped."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = copy.deepcopy(data)
+        self.original = data
+        self.removed: dict[str, list[int]] = {}
+        """Top-level list -> original indexes of the entries dropped."""
+        self.names: set[str] = set()
+        """Names others may refer to that were dropped with their entry (or key)."""
+        self.skills_dropped = False
+
+    def _originals(self, name: str) -> list[int]:
+        entries = self.original.get(name)
+        count = len(entries) if isinstance(entries, list) else 0
+        removed = set(self.removed.get(name, ()))
+        return [i for i in range(count) if i not in removed]
+
+    def original_path(self, path: PathTuple) -> PathTuple:
+        """``path`` in the repaired data as a path in the original data."""
+        if len(path) >= 2 and isinstance(path[0], str) and isinstance(path[1], int):
+            originals = self._originals(path[0])
+            if 0 <= path[1] < len(originals):
+                return (path[0], originals[path[1]], *path[2:])
+        return path
+
+    def drop(self, target: PathTuple) -> bool:
+        """Drop the field or top-level list entry at ``target`` (or an enclosing one)."""
+        while target:
+            parent = _value_at(self.data, target[:-1])
+            key = target[-1]
+            if isinstance(parent, dict) and key in parent:
+                if target[:-1] == ("templates",) and isinstance(key, str):
+                    self.names.add(key)
+                if len(target) >= 2 and target[-2] == "skills":
+                    self.skills_dropped = True
+                del parent[key]
+                return True
+            if (
+                isinstance(parent, list)
+                and len(target) == 2
+                and isinstance(target[0], str)
+                and isinstance(key, int)
+                and 0 <= key < len(parent)
+            ):
+                entry = parent.pop(key)
+                original = self._originals(target[0])[key]
+                self.removed.setdefault(target[0], []).append(original)
+                if target[0] in _NAMED_LISTS and isinstance(entry, dict):
+                    if isinstance(entry.get("name"), str):
+                        self.names.add(entry["name"])
+                    if target[0] == "team":
+                        self.skills_dropped = True
+                return True
+            target = target[:-1]
+        return False
+
+    def hides(self, message: str) -> bool:
+        """Whether a cross-check message may only be a consequence of what was dropped.
+
+        Caps ("at most ...") count what is left, so they are never trusted here.
+        """
+        if "at most" in message:
+            return True
+        if self.skills_dropped and message.startswith("nobody in the team can work on"):
+            return True
+        return any(repr(name) in message or repr(name)[:-1] + " " in message for name in self.names)
+
+
 def _cross_checks_despite(
     exc: ValidationError, data: Any, reported: list[PathTuple]
 ) -> list[tuple[PathTuple, str]]:
@@ -1296,33 +1502,51 @@ def _cross_checks_despite(
 
     The cross-checks (unknown activities, templates, stakeholders, members…)
     run only once every field is valid.  To report them together with the
-    field errors, drop each broken optional field from a copy of the data and
-    validate again; when only cross-check problems remain, they are returned
-    (those at an already reported path left out).  A broken field that cannot
-    be dropped (a required one, or a list entry) ends the attempt: nothing is
-    guessed.
+    field errors, drop each broken field from a copy of the data (a broken
+    required field: the list entry holding it, e.g. one backlog item) and
+    validate again; when only cross-check problems remain, they are returned,
+    leaving out those at an already reported path and those that may only
+    follow from what was dropped (a reference to a dropped member's name).
+    A broken required top-level field ends the attempt: nothing is guessed.
     """
-    repaired = copy.deepcopy(data)
+    if not isinstance(data, dict):
+        return []
+    repair = _Repair(data)
     error = exc
     for _ in range(REPAIR_ROUNDS):
+        split = []
         for detail in error.errors(include_url=False):
             crosscheck = (detail.get("ctx") or {}).get("error")
             if isinstance(crosscheck, CrossCheckError):
-                return [
-                    (tuple(sub), message)
-                    for sub, message in crosscheck.problems
-                    if not any(tuple(sub)[: len(r)] == r for r in reported if r)
-                ]
+                found = []
+                for sub, message in crosscheck.problems:
+                    path = repair.original_path(tuple(sub))
+                    if repair.hides(message) or any(path[: len(r)] == r for r in reported if r):
+                        continue
+                    found.append((path, message))
+                return found
             kind = str(detail["type"])
-            if kind == "missing":
+            loc = tuple(detail["loc"])
+            if loc and loc[-1] == "[key]":
+                loc = loc[:-1]
+            path, union_at, branch = _split_loc(loc, repair.data, kind)
+            split.append((path, union_at, branch, detail))
+        keep = _union_choice(split, repair.data)
+        targets = set()
+        for index, (path, union_at, _branch, detail) in enumerate(split):
+            if index not in keep:
+                continue
+            if union_at is not None and not isinstance(_value_at(repair.data, union_at), dict):
+                path = union_at
+            targets.add(path[:-1] if str(detail["type"]) == "missing" else path)
+        if () in targets:
+            return []
+        # Deepest and last first, so dropping one does not move another.
+        for target in sorted(targets, key=_sort_key, reverse=True):
+            if not repair.drop(target):
                 return []
-            path, _, _ = _split_loc(tuple(detail["loc"]), repaired, kind)
-            parent = _value_at(repaired, path[:-1]) if path else None
-            if not path or not isinstance(parent, dict) or path[-1] not in parent:
-                return []
-            del parent[path[-1]]
         try:
-            Scenario.model_validate(repaired, strict=True)
+            Scenario.model_validate(repair.data, strict=True)
         except ValidationError as again:
             error = again
         else:
@@ -1330,15 +1554,64 @@ def _cross_checks_despite(
     return []
 
 
-def _non_finite(data: Any, path: PathTuple = ()) -> list[PathTuple]:
-    """Paths of every NaN or infinite number in plain data."""
+def _sort_key(path: PathTuple) -> tuple[tuple[int, str], ...]:
+    return tuple(
+        (segment, "") if isinstance(segment, int) else (-1, str(segment)) for segment in path
+    )
+
+
+_FREE_TEXT = frozenset({"description", "lesson"})
+"""Fields whose text may span lines (newlines and tabs allowed, other controls not)."""
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character escaped (``\\x1b``): safe to print to a terminal."""
+    if not any(_is_control(char) for char in text):
+        return text
+    return "".join(repr(char)[1:-1] if _is_control(char) else char for char in text)
+
+
+def _control_in(text: str, free: bool) -> str | None:
+    for char in text:
+        if _is_control(char) and not (free and char in "\n\t"):
+            return repr(char)[1:-1]
+    return None
+
+
+def _odd_values(data: Any, path: PathTuple = ()) -> list[tuple[PathTuple, str]]:
+    """Problems plain data has before any model sees it: non-finite numbers, numbers
+    too long to read (each replaced by ``None``) and control characters in text."""
     if isinstance(data, float) and not math.isfinite(data):
-        return [path]
+        return [(path, "must be a finite number")]
+    if isinstance(data, str):
+        free = bool(path) and path[-1] in _FREE_TEXT
+        control = _control_in(data, free)
+        if control is None:
+            return []
+        allowed = " (only newlines and tabs are allowed here)" if free else ""
+        return [(path, f"contains the control character {control}; remove it{allowed}")]
+    found: list[tuple[PathTuple, str]] = []
     if isinstance(data, dict):
-        return [p for key, value in data.items() for p in _non_finite(value, (*path, key))]
-    if isinstance(data, list):
-        return [p for i, value in enumerate(data) for p in _non_finite(value, (*path, i))]
-    return []
+        for key, value in data.items():
+            if isinstance(key, str) and (control := _control_in(key, False)) is not None:
+                found.append(((*path, key), f"the name contains the control character {control}"))
+            if isinstance(value, _HugeNumber):
+                data[key] = None
+                found.append(((*path, key), _too_many_digits(value.digits)))
+            else:
+                found.extend(_odd_values(value, (*path, key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, _HugeNumber):
+                data[i] = None
+                found.append(((*path, i), _too_many_digits(value.digits)))
+            else:
+                found.extend(_odd_values(value, (*path, i)))
+    return found
 
 
 # --------------------------------------------------------------------------
@@ -1355,7 +1628,7 @@ def _line_of(lines: dict[PathTuple, int], path: PathTuple) -> int | None:
 
 
 def _dotted(path: PathTuple) -> str:
-    return ".".join(str(segment) for segment in path)
+    return printable(".".join(str(segment) for segment in path))
 
 
 def _fail(filename: str, message: str, line: int | None = None) -> ScenarioError:
@@ -1421,8 +1694,8 @@ def parse_scenario(text: str | bytes, filename: str = "<string>") -> Scenario:
             f"expected a mapping of scenario fields (posim: 1, name: ...), got {_describe(data)}",
             lines.get(()),
         )
-    for path in _non_finite(data):
-        found.append((path, _line_of(lines, path), "must be a finite number"))
+    for path, message in _odd_values(data):
+        found.append((path, _line_of(lines, path), message))
 
     flagged = [path for path, _, _ in found]
     try:

@@ -400,12 +400,20 @@ def write_starter(target: str) -> Path:
     :class:`FileExistsError` when the file exists, ``ValueError`` for a name
     that cannot be a scenario name, ``OSError`` when the file cannot be written.
     """
+    from posim.scenario import printable
+
     path = Path(target)
+    if not target.strip() or not path.name.strip():
+        raise ValueError(f"{printable(repr(target))}: a scenario name needs 1 to 80 characters")
+    if printable(target) != target:
+        raise ValueError(
+            f"{printable(repr(target))}: a scenario name cannot hold control characters"
+        )
     if path.suffix.lower() not in (".yaml", ".yml"):
         path = path.with_name(path.name + ".yaml")
     name = path.stem
     if not name.strip() or len(name) > 80:
-        raise ValueError(f"{target!r}: a scenario name needs 1 to 80 characters")
+        raise ValueError(f"{printable(repr(target))}: a scenario name needs 1 to 80 characters")
     text = starter_scenario(name)
     with path.open("x", encoding="utf-8") as stream:
         stream.write(text)

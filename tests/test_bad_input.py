@@ -461,5 +461,6 @@ def test_a_flood_of_requests_is_rejected_before_anything_runs() -> None:
         load_scenario(path)
     (line,) = str(caught.value).splitlines()
     assert line.startswith(
-        f"{path}:7: stakeholders.0.requests.every: about 1,000,000 requests over the horizon"
+        f"{path}:7: stakeholders.0.requests.every: about 150,000 requests over the horizon; "
+        "with the backlog's 0 items at most 100,000 items in all: raise the mean gap to at least 0.03 days"
     )

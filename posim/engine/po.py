@@ -31,6 +31,7 @@ from posim.engine.strategies import (
     Ordering,
     StrategyError,
     StrategySpec,
+    check_key,
     parse_spec,
     resolve_ordering,
 )
@@ -429,9 +430,8 @@ class StrategyPO(ProductOwnerPolicy):
         """The ordering's key (computed once, when the item enters the backlog)."""
         if self._fast_key is not None:
             return self._fast_key(item)  # type: ignore[arg-type]
-        return self._user_call(
-            "priority", self.ordering.priority, self.sim.view(item), self.sim.now
-        )
+        key = self._user_call("priority", self.ordering.priority, self.sim.view(item), self.sim.now)
+        return check_key(key, self.label)
 
     def _user_call(self, method: str, function: Any, *args: Any) -> Any:
         """Call a user strategy's method; its failure becomes a one-line StrategyError."""

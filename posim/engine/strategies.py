@@ -180,6 +180,31 @@ def resolve_ordering(name: str) -> Ordering:
     return instance  # type: ignore[no-any-return]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value))
+
+
+def check_key(key: Any, label: str) -> Any:
+    """A user ordering's sort key, checked: a number or a tuple (or list) of numbers.
+
+    Keys of other types (text, ``None``, mixed) cannot be compared with each
+    other reliably, and NaN compares false with everything, silently
+    scrambling the backlog; both raise :class:`StrategyError` naming the
+    strategy.  A list is turned into a tuple.
+    """
+    if _is_number(key):
+        return key
+    if isinstance(key, tuple | list) and key and all(_is_number(part) for part in key):
+        return tuple(key)
+    shown = repr(key)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise StrategyError(
+        f"strategy {label!r}: priority() must return a number or a tuple of numbers "
+        f"(not NaN), got {shown}"
+    )
+
+
 def _load_module(target: str, spec: str) -> Any:
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target)

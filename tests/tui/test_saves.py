@@ -122,6 +122,14 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(
     assert [p.name for p in tmp_path.iterdir()] == ["game.json"]
 
 
+HEAD = (
+    b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": "'
+    + b"0" * 64
+    + b'"},'
+)
+"""The start of a save document with a well-formed scenario reference."""
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
@@ -130,25 +138,21 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(
         (b"[1, 2]", ": not a posim save (no posim_save key)"),
         (b'{"posim_save": 2, "seed": 1}', ": save format 2 is newer than this posim reads (1)"),
         (b'{"posim_save": "1"}', ": posim_save must be a format number, not '1'"),
-        (b'{"posim_save": 1, "scenario": "tutorial"}', ": scenario: must be a mapping"),
+        (b'{"posim_save": 1, "scenario": "tutorial", "seed": 1}', ": scenario: must be a mapping"),
         (
-            b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
-            b' "seed": -1}',
-            ": seed: must be a whole number >= 0, not -1",
+            HEAD + b' "seed": -1}',
+            ": seed: must be a whole number >= 0 and < 2**63, not -1",
         ),
         (
-            b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
-            b' "seed": 7, "commands": [{"day": 1, "type": "fly"}]}',
-            ": commands.0: not a command",
+            HEAD + b' "seed": 7, "commands": [{"day": 1, "type": "fly"}]}',
+            ": commands.0.type: must be one of reorder, commit",
         ),
         (
-            b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
-            b' "seed": 7, "career": "yes"}',
+            HEAD + b' "seed": 7, "career": "yes"}',
             ": career: must be true or false, not 'yes'",
         ),
         (
-            b'{"posim_save": 1, "scenario": {"name": "t", "source": "tutorial", "sha256": ""},'
-            b' "seed": 7, "commands": [{"day": 2, "type": "answer", "item": 1},'
+            HEAD + b' "seed": 7, "commands": [{"day": 2, "type": "answer", "item": 1},'
             b' {"day": 1, "type": "answer", "item": 1}]}',
             ": commands.1.day: must be a number >= the previous command's day",
         ),
