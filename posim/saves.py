@@ -348,14 +348,20 @@ def parse_save(data: Any, where: str) -> SavedGame:
     )
 
 
-class _TooLong(Exception):
-    """A JSON whole number with more than :data:`MAX_DIGITS` digits."""
+class _HugeNumber:
+    """A JSON whole number of more than :data:`MAX_DIGITS` digits, kept unread (Python
+    refuses to read more than 4,300 digits; no field of a save needs more than 19)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a whole number of {self.digits:,} digits"
 
 
-def _json_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_DIGITS:
-        raise _TooLong(len(text.lstrip("-")))
-    return int(text)
+def _json_int(text: str) -> int | _HugeNumber:
+    digits = len(text.lstrip("-"))
+    return _HugeNumber(digits) if digits > MAX_DIGITS else int(text)
 
 
 def read_save(path: str | os.PathLike[str]) -> SavedGame:
@@ -374,10 +380,6 @@ def read_save(path: str | os.PathLike[str]) -> SavedGame:
         raise SaveError(f"{where}: not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise SaveError(f"{where}:{error.lineno}: not valid JSON: {error.msg}") from None
-    except _TooLong as error:
-        raise SaveError(
-            f"{where}: a whole number of {error.args[0]:,} digits; at most {MAX_DIGITS}"
-        ) from None
     except (RecursionError, ValueError):
         raise SaveError(f"{where}: JSON nested too deeply or not readable") from None
     return parse_save(data, where)

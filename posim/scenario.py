@@ -430,7 +430,7 @@ class RequestSpec(_Model):
         if mean < MIN_REQUEST_GAP_DAYS:
             raise ValueError(
                 f"the mean gap between requests must be at least {MIN_REQUEST_GAP_DAYS:g} days "
-                f"(got {_show(mean)})"
+                f"(got {mean:g})"
             )
         return every
 
@@ -1460,6 +1460,10 @@ class _Repair:
             if isinstance(parent, dict) and key in parent:
                 if target[:-1] == ("templates",) and isinstance(key, str):
                     self.names.add(key)
+                if len(target) >= 3 and target[0] in _NAMED_LISTS:
+                    entry = _value_at(self.data, target[:2])
+                    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                        self.names.add(entry["name"])  # e.g. its count: "Dev 2" may be fine
                 if len(target) >= 2 and target[-2] == "skills":
                     self.skills_dropped = True
                 del parent[key]

@@ -7,6 +7,7 @@ turns the same problems into exit status 2 without a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -20,6 +21,8 @@ from posim.scenario import (
     MAX_FILE_BYTES,
     MAX_ITEMS,
     MAX_MEMBERS,
+    MAX_REVIEWS,
+    MAX_TOTAL_ITEMS,
     MAX_YAML_NODES,
     Problem,
     ScenarioError,
@@ -344,14 +347,14 @@ def test_missing_required_fields_at_top_level(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------
 
 
-def run_posim(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m posim ARGS`` from the repository checkout."""
+def run_posim(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m posim ARGS`` from the repository checkout (or ``cwd``)."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "posim", *args],
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=env,
         timeout=120,
         check=False,
@@ -464,3 +467,447 @@ def test_a_flood_of_requests_is_rejected_before_anything_runs() -> None:
         f"{path}:7: stakeholders.0.requests.every: about 150,000 requests over the horizon; "
         "with the backlog's 0 items at most 100,000 items in all: raise the mean gap to at least 0.03 days"
     )
+
+
+# --------------------------------------------------------------------------
+# Issue 12: hostile input (periods, work, numbers, controls, saves, sort keys)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        (
+            "cadence: {replenish_every: 1e-300}",
+            "cadence.replenish_every: must be 0 (replenish whenever Ready has room) "
+            "or at least 0.1 days (got 1e-300)",
+        ),
+        (
+            "cadence: {replenish_every: 1e-7}",
+            "cadence.replenish_every: must be 0 (replenish whenever Ready has room) "
+            "or at least 0.1 days (got 1e-07)",
+        ),
+        (
+            "cadence: {review_every: 1e-300}",
+            "cadence.review_every: must be 0 (no reviews) or at least 0.1 days (got 1e-300)",
+        ),
+        ("cadence: {mode: scrum, sprint_days: 1e-300}", "cadence.sprint_days: must be >= 1"),
+        (
+            "stakeholders: [{name: S, report_every: 1e-300}]",
+            "stakeholders.0.report_every: must be >= 0.1 (got 1e-300)",
+        ),
+        (
+            "stakeholders: [{name: S, requests: {every: 0, template: t}}]\n"
+            "templates: {t: {effort: {development: 1}}}",
+            "stakeholders.0.requests.every: the mean gap between requests must be at least "
+            "0.01 days (got 0)",
+        ),
+    ],
+)
+def test_periods_have_lower_bounds(tmp_path: Path, extra: str, line: str) -> None:
+    (problem,) = problems_in(MINIMAL + extra + "\n", tmp_path)
+    assert problem.startswith(f"scenario.yaml:6: {line}"), problem
+
+
+def test_zero_keeps_its_meaning_for_replenishment_and_reviews() -> None:
+    scenario = parse_scenario(MINIMAL + "cadence: {replenish_every: 0, review_every: 0}\n")
+    assert (scenario.cadence.replenish_every, scenario.cadence.review_every) == (0, 0)
+    scenario = parse_scenario(MINIMAL + "cadence: {replenish_every: 0.1, review_every: 0.1}\n")
+    assert scenario.cadence.replenish_every == 0.1
+
+
+def many_stakeholders(count: int, every: float, horizon: float = 30) -> str:
+    """A scenario with ``count`` stakeholders, each sending requests every ``every`` days."""
+    lines = [
+        MINIMAL.replace("horizon_days: 10", f"horizon_days: {horizon}"),
+        "templates: {t: {effort: {development: 1}}}",
+        "stakeholders:",
+    ]
+    lines += [
+        f"  - {{name: S{i}, requests: {{every: {{dist: exponential, mean: {every}}}, "
+        "template: t}}"
+        for i in range(count)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_requests_are_capped_over_all_stakeholders_not_each(tmp_path: Path) -> None:
+    # Each of the twenty stays far below the cap; together they would not.
+    (problem,) = problems_in(many_stakeholders(20, 0.01, horizon=100), tmp_path)
+    assert problem == (
+        "scenario.yaml:8: stakeholders: about 200,000 items in all (the backlog's 0 and about "
+        f"200,000 requests from 20 stakeholders); at most {MAX_TOTAL_ITEMS:,}: make requests "
+        "rarer (a larger requests.every), fewer stakeholders send them, or shorten horizon_days"
+    )
+    assert parse_scenario(many_stakeholders(20, 0.1, horizon=100)).horizon_days == 100
+
+
+def test_reviews_are_capped_over_all_stakeholders(tmp_path: Path) -> None:
+    text = (
+        MINIMAL.replace("horizon_days: 10", "horizon_days: 3000")
+        + "cadence: {review_every: 0.5}\nstakeholders:\n"
+        + "".join(f"  - {{name: S{i}}}\n" for i in range(5))
+    )
+    (problem,) = problems_in(text, tmp_path)
+    assert problem.startswith(
+        f"scenario.yaml:7: stakeholders: about 30,000 status reviews over the horizon "
+        f"(5 stakeholders); at most {MAX_REVIEWS:,}: review less often"
+    ), problem
+
+
+ISSUE_EXAMPLES = {
+    "replenish": "cadence: {replenish_every: 1e-300}",
+    "replenish-1e-7": "cadence: {replenish_every: 1e-7}",
+    "review": "cadence: {review_every: 1e-300}\nstakeholders: [{name: S}]",
+    "sprint": "cadence: {mode: scrum, sprint_days: 1e-300}",
+    "report": "stakeholders: [{name: S, report_every: 1e-300}]",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE_EXAMPLES))
+def test_the_issues_endless_scenarios_are_refused_quickly(tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(MINIMAL + ISSUE_EXAMPLES[name] + "\n", encoding="utf-8")
+    started = time.monotonic()
+    done = run_posim("run", str(path))
+    assert done.returncode == 2, done.stdout
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{path}:6: ")
+    assert time.monotonic() - started < 60
+
+
+def test_twenty_fast_stakeholders_are_refused_by_run(tmp_path: Path) -> None:
+    path = tmp_path / "flood.yaml"
+    path.write_text(many_stakeholders(20, 0.00016), encoding="utf-8")
+    done = run_posim("run", str(path))
+    assert done.returncode == 2
+    assert "MemoryError" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("mean gap between requests must be at least 0.01") == 20
+
+
+def test_sweep_set_goes_through_the_same_validation(tmp_path: Path) -> None:
+    done = run_posim("sweep", "tutorial", "--set", "cadence.replenish_every=1e-300", "--runs", "1")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "--set cadence.replenish_every=1e-300: cadence.replenish_every: must be 0 (replenish "
+        "whenever Ready has room) or at least 0.1 days (got 1e-300)"
+    )
+
+
+def test_a_wip_limit_must_be_whole(tmp_path: Path) -> None:
+    text = MINIMAL.replace("{name: development}", "{name: development, wip: 2.5}")
+    assert problems_in(text, tmp_path) == [
+        "scenario.yaml:4: workflow.0.wip: must be a whole number (got 2.5)"
+    ]
+
+
+def test_a_5000_digit_yaml_number_is_not_repeated(tmp_path: Path) -> None:
+    (problem,) = problems_in(MINIMAL + "seed: " + "9" * 5000 + "\n", tmp_path)
+    assert problem == (
+        "scenario.yaml:6: seed: a whole number of 5,000 digits; at most 30 (no field needs more)"
+    )
+    (problem,) = problems_in(MINIMAL + "seed: " + "9" * 100 + "\n", tmp_path)
+    assert len(problem) < 120 and "9" * 40 not in problem
+
+
+def test_a_huge_json_integer_is_one_line_and_other_files_still_report(tmp_path: Path) -> None:
+    good = {
+        "posim": 1,
+        "name": "x",
+        "horizon_days": 10,
+        "workflow": [{"name": "d"}],
+        "team": [{"name": "D", "skills": {"d": 1}}],
+    }
+    text = json.dumps(good)[:-1] + ', "seed": ' + "9" * 5000 + "}"
+    (tmp_path / "big.json").write_text(text, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(MINIMAL + "seed: -1\n", encoding="utf-8")
+    done = run_posim("validate", "big.json", "b.yaml", "tutorial", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "big.json:1: seed: a whole number of 5,000 digits; at most 30 (no field needs more)",
+        "b.yaml:6: seed: must be >= 0 (got -1)",
+    ]
+    assert "tutorial: ok" in done.stdout
+
+
+def test_every_cross_reference_problem_is_reported_despite_list_entry_errors() -> None:
+    path = DATA / "bad_hidden.yaml"
+    lines = problems_of(path)
+    expected = [
+        (6, "workflow.0.wip", "must be a whole number (got 2.5)"),
+        (9, "team.0.skills.design", "unknown activity 'design'"),
+        (10, "team.1.count", "expected a whole number, got text 'many'"),
+        (11, "team.2", "missing required field 'name'"),
+        (13, "stakeholders.0.product", "unknown product 'Shop'"),
+        (13, "stakeholders.0.requests.template", "unknown template 'nosuch'"),
+        (14, "stakeholders.1.name", "expected text, got a list"),
+        (16, "templates.feature.effort.docs", "unknown activity 'docs'"),
+        (16, "templates.feature.product", "unknown product 'Shop'"),
+        (18, "backlog.0.value", "expected a number, got text 'lots'"),
+        (18, "backlog.0.requester", "unknown stakeholder 'Nobody'"),
+        (19, "backlog.1.effort.ux", "unknown activity 'ux'"),
+        (19, "backlog.1.product", "unknown product 'Web'"),
+        (20, "backlog.2.template", "unknown template 'missing'"),
+        (21, "backlog.3.requester", "unknown stakeholder 'Ghost'"),
+        (23, "events.0.leave", "unknown member 'Zoe'"),
+        (24, "events.1.absent", "unknown member 'Yan'"),
+        (25, "events.2.join.skills.qa", "unknown activity 'qa'"),
+    ]
+    assert len(lines) == len(expected), lines
+    for line, (number, dotted, message) in zip(lines, expected, strict=True):
+        assert line.startswith(f"{path}:{number}: {dotted}: {message}"), line
+
+
+def test_a_dropped_entry_does_not_invent_dangling_references(tmp_path: Path) -> None:
+    # Column 0 is broken beyond repair (no name); the skills naming the other column
+    # stay fine, and nothing is said about members or activities that only look missing.
+    text = (
+        "posim: 1\nname: x\nhorizon_days: 10\n"
+        "workflow: [{name: dev}, {name: [test]}]\n"
+        "team: [{name: Dev, count: x, skills: {dev: 1}}, {name: Tess, skills: {dev: 1}}]\n"
+        "events: [{day: 1, leave: Dev 2}, {day: 2, absent: Tess}]\n"
+    )
+    assert problems_in(text, tmp_path) == [
+        "scenario.yaml:4: workflow.1.name: expected text, got a list",
+        "scenario.yaml:5: team.0.count: expected a whole number, got text 'x'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", '"Shop \\e[2J\\e]0;pwned\\a"'),
+        ("title", '"\\x9b31m red"'),
+        ("workflow", '[{name: "dev\\0"}]'),
+        ("description", '"clear \\e[2J screen"'),
+    ],
+)
+def test_control_characters_are_refused(tmp_path: Path, field: str, value: str) -> None:
+    text = (
+        "\n".join(line for line in MINIMAL.splitlines() if not line.startswith(f"{field}:"))
+        + f"\n{field}: {value}\n"
+    )
+    problems = problems_in(text, tmp_path)
+    assert any("control character" in p for p in problems), problems
+    for problem in problems:
+        assert problem.isprintable(), problem
+
+
+def test_newlines_stay_allowed_in_descriptions() -> None:
+    scenario = parse_scenario(MINIMAL + 'description: "one\\n\\ttwo"\n')
+    assert scenario.description == "one\n\ttwo"
+
+
+def test_validate_never_prints_a_terminal_escape(tmp_path: Path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text(
+        MINIMAL.replace("name: Minimal", 'name: "\\e[2J\\e]0;pwned\\a"')
+        + 'templates: {"\\e[31m": {value: 1}}\n',
+        encoding="utf-8",
+    )
+    done = run_posim("validate", str(path))
+    assert done.returncode == 2
+    assert "\x1b" not in done.stderr + done.stdout and "\x07" not in done.stderr
+    assert "\\x1b" in done.stderr
+    assert len(done.stderr.splitlines()) == 2
+
+
+def test_new_scenario_with_an_empty_name_is_one_clean_line(tmp_path: Path) -> None:
+    for name in ("", "/", "a\x1bb"):
+        done = run_posim("new-scenario", name, cwd=tmp_path)
+        assert done.returncode == 2
+        assert "PosixPath" not in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.splitlines()) == 1 and "\x1b" not in done.stderr
+    assert not list(tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------
+# Corrupted saves (posim replay, play --load, the autosave)
+# --------------------------------------------------------------------------
+
+GOOD_SHA = "0" * 64
+
+
+def save_text(commands: list[dict[str, object]] | None = None, **top: object) -> str:
+    """A save document of the tutorial (scenario hash not checked here), as JSON text."""
+    document: dict[str, object] = {
+        "posim_save": 1,
+        "scenario": {"name": "Tutorial", "source": "tutorial", "sha256": GOOD_SHA},
+        "seed": 7,
+        "day": 3,
+        "commands": commands or [],
+    }
+    document.update(top)
+    return json.dumps(document)
+
+
+BAD_COMMANDS = [
+    (
+        {"type": "reorder", "item": 1, "rank": "x"},
+        "commands.0.rank: must be a whole number, not 'x'",
+    ),
+    (
+        {"type": "reorder", "item": 1, "rank": 1.5},
+        "commands.0.rank: must be a whole number, not 1.5",
+    ),
+    ({"type": "commit", "item": "16"}, "commands.0.item: must be a whole number, not '16'"),
+    ({"type": "commit", "item": [16]}, "commands.0.item: must be a whole number, not [16]"),
+    (
+        {"type": "report", "stakeholder": ["Sales"], "status": "late", "forecast_day": 20},
+        "commands.0.stakeholder: must be text, not ['Sales']",
+    ),
+    (
+        {"type": "report", "stakeholder": "Sales", "status": "late", "forecast_day": "20"},
+        "commands.0.forecast_day: must be a number, not '20'",
+    ),
+    (
+        {"type": "set_wip", "column": "ready", "limit": "5"},
+        "commands.0.limit: must be a whole number or null, not '5'",
+    ),
+    (
+        {"type": "set_wip", "column": "ready", "limit": 2.5},
+        "commands.0.limit: must be a whole number or null, not 2.5",
+    ),
+    ({"type": "set_wip", "column": {}, "limit": 5}, "commands.0.column: must be text, not {}"),
+    (
+        {"type": ["reorder"], "item": 1, "rank": 0},
+        "commands.0.type: must be one of reorder, commit, accept, decline, answer, report, "
+        "set_wip, not ['reorder']",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "problem"), BAD_COMMANDS)
+def test_save_commands_are_type_checked(
+    tmp_path: Path, command: dict[str, object], problem: str
+) -> None:
+    from posim import saves
+
+    path = tmp_path / "bad.json"
+    path.write_text(save_text([{"day": 1, **command}]), encoding="utf-8")
+    with pytest.raises(saves.SaveError) as caught:
+        saves.replay(path)
+    assert str(caught.value) == f"{path}: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            save_text(seed=2**200),
+            "seed: must be a whole number >= 0 and < 2**63, not a whole number of 61 digits",
+        ),
+        (save_text(day=1e308), "day: must be a number >= 0 and <= 3650, not 1e+308"),
+        (
+            save_text(scenario={"name": "t", "source": "tutorial", "sha256": ""}),
+            "scenario.sha256: must be the scenario file's SHA-256 (64 hexadecimal digits), not ''",
+        ),
+        (
+            save_text().replace('"seed": 7', '"seed": ' + "7" * 5000),
+            "seed: must be a whole number >= 0 and < 2**63, not a whole number of 5,000 digits",
+        ),
+    ],
+)
+def test_save_numbers_and_digest_are_checked(tmp_path: Path, text: str, problem: str) -> None:
+    from posim import saves
+
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(saves.SaveError) as caught:
+        saves.read_save(path)
+    assert str(caught.value).startswith(f"{path}: {problem}")
+    assert "\n" not in str(caught.value)
+
+
+def test_every_save_problem_is_reported_one_line_each(tmp_path: Path) -> None:
+    from posim import saves
+
+    path = tmp_path / "bad.json"
+    commands = [{"day": 1, **command} for command, _ in BAD_COMMANDS[:3]]
+    path.write_text(save_text(commands, seed=-1), encoding="utf-8")
+    with pytest.raises(saves.SaveError) as caught:
+        saves.read_save(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: seed: must be a whole number >= 0 and < 2**63, not -1",
+        *(f"{path}: {problem.replace('commands.0', f'commands.{i}')}"
+          for i, (_, problem) in enumerate(BAD_COMMANDS[:3])),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["replay", "play --load"])
+def test_corrupted_saves_exit_2_without_traceback(tmp_path: Path, command: str) -> None:
+    for index, (bad, problem) in enumerate(BAD_COMMANDS[::3]):
+        path = tmp_path / f"bad{index}.json"
+        path.write_text(save_text([{"day": 1, **bad}]), encoding="utf-8")
+        done = run_posim(*command.split(), str(path))
+        assert done.returncode == 2
+        assert done.stderr == f"{path}: {problem}\n"
+    path = tmp_path / "huge.json"
+    path.write_text(save_text().replace('"day": 3', '"day": ' + "1" * 4500), encoding="utf-8")
+    done = run_posim(*command.split(), str(path))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"{path}: day: must be a number >= 0 and <= 3650, not a whole number of 4,500 digits\n",
+    )
+
+
+async def test_a_corrupted_autosave_neither_stops_the_menu_nor_crashes_continue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posim import saves
+    from posim.tui.app import build_app
+    from posim.tui.screens.title import TitleScreen
+
+    monkeypatch.setenv("POSIM_HOME", str(tmp_path))
+    autosave = saves.autosave_path()
+    autosave.write_text(save_text().replace('"seed": 7', '"seed": ' + "7" * 5000))
+    app = build_app(None)
+    title = app.title_screen()  # posim play --menu builds this first: it must not raise
+    assert isinstance(title, TitleScreen)
+    autosave.write_text(save_text([{"day": 1, "type": "commit", "item": "16"}]))
+    async with app.run_test() as pilot:
+        app.title_choice(TitleScreen.Chosen("continue"))
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, TitleScreen)
+        (notice,) = list(app._notifications)
+        assert "commands.0.item: must be a whole number, not '16'" in notice.message
+
+
+# --------------------------------------------------------------------------
+# User strategies whose sort keys cannot be ordered
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ('return "x" if item.id % 2 else 1', "got 'x'"),
+        ('return float("nan")', "got nan"),
+        ('return (1.0, float("nan"))', "got (1.0, nan)"),
+        ("return None", "got None"),
+    ],
+)
+def test_a_user_sort_key_that_cannot_be_ordered_is_one_line(
+    tmp_path: Path, body: str, shown: str
+) -> None:
+    path = tmp_path / "odd.py"
+    path.write_text(f"class Odd:\n    def priority(self, item, now):\n        {body}\n")
+    spec = f"{path}:Odd"
+    for args in (["run", "tutorial"], ["compare", "tutorial", "--strategy", "fifo"]):
+        done = run_posim(*args, "--strategy", spec)
+        assert done.returncode == 2, done.stdout
+        assert "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1
+        assert done.stderr.endswith(
+            f"strategy {spec!r}: priority() must return a number or a tuple of "
+            f"numbers (not NaN), {shown}\n"
+        )
+
+
+def test_numbers_and_tuples_of_numbers_are_fine_keys(tmp_path: Path) -> None:
+    from posim.engine.strategies import check_key
+
+    assert check_key(3, "s") == 3
+    assert check_key([1, 2.5, float("inf")], "s") == (1, 2.5, float("inf"))
+    assert check_key((True, -1), "s") == (True, -1)
