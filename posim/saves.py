@@ -29,7 +29,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from posim.engine import commands as cmd
 from posim.scenario import printable
@@ -340,7 +340,7 @@ def parse_save(data: Any, where: str) -> SavedGame:
         scenario_name=scenario["name"],
         source=scenario["source"],
         sha256=scenario["sha256"],
-        seed=seed,
+        seed=cast(int, seed),  # checked above
         commands=commands,
         day=float(day),
         posim_version=version_text if isinstance(version_text, str) else "",

@@ -78,7 +78,12 @@ A few rules hold everywhere:
   names an entry of `templates`; `product` names an entry of `products`.
 * Only `posim`, `name`, `horizon_days`, `workflow` and `team` are required.
   Everything else defaults to adding nothing: no slippage, no stakeholders, an
-  empty backlog, no WIP limits, continuous replenishment.
+  empty backlog, no WIP limits, continuous replenishment.* **Limits** keep every valid scenario finite: periods have lower bounds
+  (`replenish_every` and `review_every` are 0 or at least 0.1 days,
+  `sprint_days` at least 1), and the work a scenario implies is capped
+  (100,000 items in all, counting the requests of every stakeholder over
+  the horizon; 20,000 status reviews). Names and titles hold no control
+  characters. See [limits.md](limits.md) for every limit and why.
 """
 
 _OUTRO: Final = """\

@@ -808,6 +808,7 @@ def test_save_commands_are_type_checked(
             "seed: must be a whole number >= 0 and < 2**63, not a whole number of 5,000 digits",
         ),
     ],
+    ids=["seed-2**200", "day-1e308", "empty-sha256", "seed-5000-digits"],
 )
 def test_save_numbers_and_digest_are_checked(tmp_path: Path, text: str, problem: str) -> None:
     from posim import saves
