@@ -416,23 +416,23 @@ def test_pure_python_yaml_gives_the_same_problems(
     # libyaml is used when PyYAML has it; without it the problems must not change.
     import yaml
 
-    import posim.scenario
+    import posim.scenario.reader
 
     with_libyaml = problems_of(DATA / name)
-    monkeypatch.setattr(posim.scenario, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
+    monkeypatch.setattr(posim.scenario.reader, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
     assert problems_of(DATA / name) == with_libyaml
 
 
 def test_pure_python_yaml_reads_words_and_numbers_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     import yaml
 
-    import posim.scenario
+    import posim.scenario.reader
 
     text = MINIMAL.replace("name: Minimal", "name: No").replace(
         "horizon_days: 10", "horizon_days: 1e1"
     )
     with_libyaml = parse_scenario(text, "a.yaml")
-    monkeypatch.setattr(posim.scenario, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
+    monkeypatch.setattr(posim.scenario.reader, "_SafeComposer", type("Py", (yaml.SafeLoader,), {}))
     assert parse_scenario(text, "a.yaml") == with_libyaml
     assert (with_libyaml.name, with_libyaml.horizon_days) == ("No", 10.0)
 
