@@ -681,6 +681,7 @@ def test_a_dropped_entry_does_not_invent_dangling_references(tmp_path: Path) -> 
         ("title", '"\\x9b31m red"'),
         ("workflow", '[{name: "dev\\0"}]'),
         ("description", '"clear \\e[2J screen"'),
+        ("name", '"evil \\u202e txt.exe"'),
     ],
 )
 def test_control_characters_are_refused(tmp_path: Path, field: str, value: str) -> None:

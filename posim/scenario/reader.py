@@ -212,8 +212,12 @@ _FREE_TEXT = frozenset({"description", "lesson"})
 """Fields whose text may span lines (newlines and tabs allowed, other controls not)."""
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidirectional overrides and isolates: they reorder how the rest of a line is shown."""
+
+
 def _is_control(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
 
 
 def printable(text: str) -> str:
