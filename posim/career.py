@@ -343,6 +343,17 @@ def level_of(name: str) -> str | None:
     return next((level for level, names in CAREER.items() if name in names), None)
 
 
+def counts(source: str, scenario: Any, seed: int) -> bool:
+    """Whether a game counts for the career without being started from the career screen.
+
+    A game of a built-in career scenario (``posim play tutorial``: ``source`` is
+    the built-in's name) on the scenario's default seed counts, as the hint of
+    ``posim career`` ("next: posim play NAME") promises; another seed or a
+    scenario file does not.
+    """
+    return source == scenario.name and level_of(scenario.name) is not None and seed == scenario.seed
+
+
 def passes(grade: str, let_go_by: str | None = None) -> bool:
     """Whether a game with this grade passes: B or better and not let go."""
     return grade in PASSING_GRADES and let_go_by is None

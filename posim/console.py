@@ -150,10 +150,13 @@ def print_replay_table(save: Any, result: Any) -> None:
         f"{result.scenario} · seed {result.seed} · day {save.day:g} of {result.horizon:g} · "
         f"{len(save.commands)} commands"
     )
-    table = Table("metric", "value", title=plain(title), title_justify="left")
+    # The title on a line of its own: as the table's title it wrapped mid-phrase
+    # at the width of the two narrow columns.
+    table = Table("metric", "value")
     for metric, value in result.metrics.items():
         table.add_row(metric, format_number(value))
     console = stdout_console()
+    console.print(title, highlight=False, markup=False, soft_wrap=True)
     console.print(table)
     for line in result.score.explain():
         console.print(line, highlight=False, markup=False)

@@ -4,7 +4,7 @@ A game is fully described by its scenario, its root seed and the commands the
 player gave, each with the day it was given (DESIGN section 3), so a save is
 just that, as JSON (never pickle)::
 
-    {"posim_save": 1, "posim_version": "0.1.0",
+    {"posim_save": 2, "posim_version": "0.1.0",
      "scenario": {"name": "tutorial", "source": "tutorial", "sha256": "..."},
      "seed": 7, "day": 12.5,
      "commands": [{"day": 3.25, "type": "reorder", "item": 4, "rank": 0}, ...]}
@@ -39,8 +39,17 @@ if TYPE_CHECKING:
     from posim.engine.simulation import Simulation
     from posim.scenario import Scenario
 
-SAVE_FORMAT = 1
-"""The save format version this posim writes (and the newest it reads)."""
+SAVE_FORMAT = 2
+"""The save format version this posim writes (and the newest it reads).
+
+Format 1: each command applies after the clock ran *until* its day (events at
+exactly that day come after it); a person's decisions cost no PO time.
+Format 2: each command applies after every event at or before its day (the
+game pauses exactly at the event that wants the player), and, where the
+scenario sets ``product_owner.daily_budget``, a person's triage, answers and
+reports spend the PO's time as a strategy's do.  A format-1 save still
+replays (and, continued, keeps playing) by format 1's rules.
+"""
 
 MAX_SAVE_BYTES = 20_000_000
 """A save larger than this is refused (a real game is a few kilobytes)."""
@@ -76,6 +85,11 @@ class SavedGame:
     """The posim version that wrote the save."""
     career: bool = False
     """Whether the game counts for the player's career (written only when true)."""
+    format: int = SAVE_FORMAT
+    """The save format the game is played by (see :data:`SAVE_FORMAT`)."""
+    opening: int | None = None
+    """Format 2: how many commands came before the clock first ran (they apply before
+    day 0's events); None: the clock never ran."""
 
 
 def data_dir() -> Path:
@@ -96,6 +110,31 @@ def autosave_path() -> Path:
 def saves_dir() -> Path:
     """Where the game writes saves the player asks for."""
     return data_dir() / "saves"
+
+
+def keep_unfinished_autosave(path: Path) -> Path | None:
+    """Before a new game takes over the autosave at ``path``, keep an unfinished one.
+
+    An autosave whose game has not reached its horizon is copied to
+    ``saves/autosave-<scenario>.json`` (one per scenario: a newer unfinished game
+    of the same scenario replaces it), where *Load* finds it.  Returns where it
+    was kept, or None (no autosave, a finished game, or one that cannot be read).
+    """
+    try:
+        save = read_save(path)
+    except SaveError:
+        return None
+    try:
+        horizon = float(scenario_of(save, str(path)).horizon_days)
+    except SaveError:
+        horizon = math.inf  # its scenario is gone or changed: keep the game anyway
+    if save.day >= horizon:
+        return None
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in save.scenario_name)
+    try:
+        return write_save(saves_dir() / f"autosave-{name}.json", save)
+    except SaveError:
+        return None
 
 
 def scenario_bytes(source: str) -> bytes:
@@ -132,8 +171,32 @@ def load_source(source: str) -> tuple[Scenario, str]:
     return scenario, digest
 
 
+def new_simulation(scenario: Scenario, seed: int | None, format: int = SAVE_FORMAT) -> Simulation:
+    """A person's game of ``scenario`` played by the rules of save ``format``."""
+    from posim.engine.po import HumanPO
+    from posim.engine.simulation import Simulation
+
+    sim = Simulation(scenario, seed, strategy=None)
+    if format >= 2 and isinstance(sim.po, HumanPO):
+        sim.po.spends_time = True
+    return sim
+
+
+def advance(sim: Simulation, day: float, format: int = SAVE_FORMAT, stop: Any = None) -> bool:
+    """Advance a person's game to ``day`` by the rules of save ``format``.
+
+    Format 2 runs every event at ``day`` too and, with ``stop`` (a callable),
+    stops at the first moment after which ``stop()`` holds (returns True then);
+    format 1 runs until ``day``, before its events, and never stops early.
+    """
+    if format >= 2:
+        return sim.run_through(day, stop)
+    sim.run_until(day)
+    return False
+
+
 def from_simulation(
-    sim: Simulation, source: str, sha256: str, *, career: bool = False
+    sim: Simulation, source: str, sha256: str, *, career: bool = False, format: int = SAVE_FORMAT
 ) -> SavedGame:
     """The save of a live game (``career``: it counts for the player's career)."""
     from posim import __version__
@@ -147,13 +210,15 @@ def from_simulation(
         day=sim.now,
         posim_version=__version__,
         career=career,
+        format=format,
+        opening=sim.opening,
     )
 
 
 def to_json(save: SavedGame) -> dict[str, Any]:
     """A save as a JSON-ready dict."""
     document: dict[str, Any] = {
-        "posim_save": SAVE_FORMAT,
+        "posim_save": save.format,
         "posim_version": save.posim_version,
         "scenario": {"name": save.scenario_name, "source": save.source, "sha256": save.sha256},
         "seed": save.seed,
@@ -161,6 +226,8 @@ def to_json(save: SavedGame) -> dict[str, Any]:
     }
     if save.career:
         document["career"] = True
+    if save.format >= 2 and save.opening is not None:
+        document["opening"] = save.opening
     document["commands"] = [{"day": day, **cmd.to_json(command)} for day, command in save.commands]
     return document
 
@@ -333,6 +400,14 @@ def parse_save(data: Any, where: str) -> SavedGame:
             problems.append(f"commands.{index}: {error}")
             continue
         commands.append((last, command))
+    opening = data.get("opening")
+    if opening is not None and (
+        not isinstance(opening, int)
+        or isinstance(opening, bool)
+        or not 0 <= opening <= len(commands)
+    ):
+        problems.append(f"opening: must be a whole number from 0 to {len(commands)}")
+        opening = None
     if problems:
         raise SaveError("\n".join(f"{where}: {printable(problem)}" for problem in problems))
     version_text = data.get("posim_version", "")
@@ -345,6 +420,8 @@ def parse_save(data: Any, where: str) -> SavedGame:
         day=float(day),
         posim_version=version_text if isinstance(version_text, str) else "",
         career=career,
+        format=version,
+        opening=opening,
     )
 
 
@@ -409,18 +486,21 @@ def restore(save: SavedGame, scenario: Scenario, where: str = "save") -> Simulat
     """Rebuild the live game from a save: replay its commands, advance to its day.
 
     Each command is applied right after advancing to its day, exactly as the
-    game did.  Raises :class:`SaveError` when a command cannot be applied.
+    game did (by the rules of the save's format).  Raises :class:`SaveError`
+    when a command cannot be applied.
     """
-    from posim.engine.simulation import Simulation
-
-    sim = Simulation(scenario, save.seed, strategy=None)
+    sim = new_simulation(scenario, save.seed, save.format)
+    ran = save.format < 2 or save.opening is not None
+    first = len(save.commands) if save.opening is None else save.opening
     for index, (day, command) in enumerate(save.commands):
-        sim.run_until(day)
+        if save.format < 2 or index >= first:
+            advance(sim, day, save.format)
         try:
             sim.apply(command)
         except cmd.CommandError as error:
             raise SaveError(f"{where}: commands.{index}: {error}") from None
-    sim.run_until(save.day)
+    if ran:
+        advance(sim, save.day, save.format)
     return sim
 
 

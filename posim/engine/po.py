@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from posim.engine import commands as cmd
 from posim.engine import forecast as fc
 from posim.engine import trust as tr
+from posim.engine.journal import plain
 from posim.engine.strategies import (
     BuiltinOrdering,
     Ordering,
@@ -389,10 +390,98 @@ class ProductOwnerPolicy:
         return day if math.isfinite(day) else sim.horizon * 2
 
 
+def _decision(command: cmd.Command) -> tuple[str, object]:
+    """What a command decides on: a request's triage, an item's question, a report."""
+    if isinstance(command, cmd.Accept | cmd.Decline):
+        return ("triage", command.item)
+    if isinstance(command, cmd.Answer):
+        return ("answer", command.item)
+    if isinstance(command, cmd.Report):
+        return ("report", command.stakeholder)
+    return ("other", command)
+
+
 class HumanPO(ProductOwnerPolicy):
-    """A person plays the PO: the engine waits for their commands."""
+    """A person plays the PO: the engine waits for their commands.
+
+    With :attr:`spends_time` set (save format 2) and a scenario that gives the
+    PO a ``daily_budget``, a person's triage (accept, decline), answers and
+    reports cost the same hours as a strategy's: each is booked on the PO's
+    attention (:meth:`ProductOwnerPolicy.attention`) and takes effect when the
+    PO gets it done, exactly as :class:`StrategyPO` schedules its own.  Until
+    then it waits in :attr:`waiting`.
+    """
 
     human = True
+
+    def __init__(self, sim: Simulation, auto_commit: bool = True) -> None:
+        super().__init__(sim, auto_commit)
+        self.spends_time = False
+        """Whether a person's triage, answers and reports spend the daily budget."""
+        self.waiting: list[tuple[float, cmd.Command]] = []
+        """Commands given but waiting for the PO's time: (day they take effect, command)."""
+
+    def hours_for(self, command: cmd.Command) -> float:
+        """The PO hours a command costs (the scenario's triage, answer and review hours)."""
+        po = self.sim.scenario.product_owner
+        if isinstance(command, cmd.Accept | cmd.Decline):
+            return po.triage_hours
+        if isinstance(command, cmd.Answer):
+            return po.answer_hours
+        if isinstance(command, cmd.Report):
+            return po.review_hours
+        return 0.0
+
+    def book(self, command: cmd.Command) -> float | None:
+        """Book a person's command on the PO's time: the day it takes effect (None: now).
+
+        Raises :class:`~posim.engine.commands.CommandError` when the command
+        could not be applied now, or the same decision already waits.
+        """
+        if not self.spends_time or not self.budget:
+            return None
+        hours = self.hours_for(command)
+        if hours <= 0:
+            return None
+        sim = self.sim
+        self._check(command)
+        when = self.attention(hours, sim.now)
+        self.waiting.append((when, command))
+        sim.record("waiting", value=when, detail=plain(command))
+        sim.schedule(when - sim.now, functools.partial(self._carry_out, command))
+        return when
+
+    def _check(self, command: cmd.Command) -> None:
+        sim = self.sim
+        key = _decision(command)
+        for _, other in self.waiting:
+            if _decision(other) == key:
+                what = {
+                    "triage": f"your decision on request #{key[1]}",
+                    "answer": f"your answer on #{key[1]}",
+                    "report": f"your report to {key[1]}",
+                }.get(key[0], "it")
+                raise cmd.CommandError(f"{what} already waits for your time")
+        if isinstance(command, cmd.Accept | cmd.Decline):
+            if sim.item(command.item).state != "inbox":
+                raise cmd.CommandError(f"#{command.item} is not in the inbox")
+        elif isinstance(command, cmd.Answer):
+            if sim.item(command.item).active_block != "question":
+                raise cmd.CommandError(f"#{command.item} has no open question")
+        elif isinstance(command, cmd.Report):
+            if command.stakeholder not in sim.stakeholders:
+                raise cmd.CommandError(f"no stakeholder {command.stakeholder!r}")
+            if command.status not in ("on_track", "at_risk", "late"):
+                raise cmd.CommandError(f"unknown status {command.status!r}")
+            if not math.isfinite(command.forecast_day) or command.forecast_day < 0:
+                raise cmd.CommandError("the forecast day must be a day >= 0")
+
+    def _carry_out(self, command: cmd.Command) -> None:
+        self.waiting = [entry for entry in self.waiting if entry[1] is not command]
+        try:
+            self.sim.apply(command, automatic=True)
+        except cmd.CommandError as error:  # pragma: no cover - checked when booked
+            self.sim.record("dropped", detail=f"{cmd.describe(command)}: {error}")
 
 
 class StrategyPO(ProductOwnerPolicy):

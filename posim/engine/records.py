@@ -29,6 +29,9 @@ Every state change of the simulation is one :class:`Record`.  The kinds:
 ``escalation``    a stakeholder's trust fell below the escalation threshold
 ``expired``       a request waited in the inbox past the stakeholder's patience
 ``command``       a PO command was applied (``detail`` = the command)
+``waiting``       a person's command waits for the PO's time (``value`` = the day it
+                  takes effect, ``detail`` = the command; see :class:`~posim.engine.po.HumanPO`)
+``dropped``       a waiting command could no longer be applied (``detail`` says why)
 """
 
 from __future__ import annotations

@@ -347,6 +347,9 @@ class Simulation:
         self.done_items: list[Item] = []
         self.questions: list[Item] = []
         self.commands: list[tuple[float, cmd.Command]] = []
+        self.opening: int | None = None
+        """How many commands came before the clock first ran through a day (None: it never
+        has): they apply before the events of day 0 (see :meth:`run_through`)."""
         self._commit_seq = 0
         self._dispatching = False
         self._dispatch_again = False
@@ -790,6 +793,9 @@ class Simulation:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise cmd.CommandError(f"unknown command {command!r}")
+        if not automatic and isinstance(self.po, HumanPO) and self.po.book(command) is not None:
+            self.commands.append((self.now, command))  # it waits for the PO's time
+            return
         handler(command)
         if not automatic:
             self.commands.append((self.now, command))
@@ -1354,6 +1360,30 @@ class Simulation:
             # commands' days) applies every command at the very day the game did.
             self.env._now = target
 
+    def run_through(self, day: float, stop: Callable[[], bool] | None = None) -> bool:
+        """Advance the clock through ``day``: every event at or before ``day`` happens.
+
+        Unlike :meth:`run_until`, which stops *before* the events at exactly
+        ``day``, this runs each moment's events to the last, so a command
+        applied afterwards comes after them (save format 2; see
+        :mod:`posim.saves`).  With ``stop``, the clock stops at the first
+        moment after whose events ``stop()`` is true (the game's auto-pause);
+        returns whether it stopped there, before ``day``.
+        """
+        if self.opening is None:
+            self.opening = len(self.commands)
+        target = min(float(day), self.horizon)
+        env = self.env
+        while env.peek() <= target:
+            moment = env.peek()
+            while env.peek() == moment:
+                env.step()
+            if stop is not None and stop() and moment < target:
+                return True
+        if target > env.now:
+            env._now = target
+        return False
+
     def run(self) -> None:
         """Run to the horizon."""
         self.run_until(self.horizon)
@@ -1469,12 +1499,19 @@ def simulate(
     """Run ``scenario`` to its horizon and return its :class:`~posim.engine.metrics.Result`.
 
     With ``commands`` (a replay), the PO is a human whose ``(day, command)``
-    list is applied in order, each after advancing the clock to its day.
+    list is applied in order, by the game's current rules (save format 2):
+    commands at day 0 before any event, every other one after all the events
+    at or before its day, and a person's triage, answers and reports spend the
+    PO's daily budget.  :func:`posim.saves.restore` replays a save exactly,
+    whatever its format.
     """
     if commands is not None:
         sim = Simulation(scenario, seed, strategy=None, keep_records=keep_records)
+        if isinstance(sim.po, HumanPO):
+            sim.po.spends_time = True
         for day, command in commands:
-            sim.run_until(day)
+            if day > 0:
+                sim.run_through(day)
             sim.apply(command)
     else:
         sim = Simulation(

@@ -90,7 +90,7 @@ class PosimApp(App[None]):
         except (ScenarioError, OSError) as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
-        game.career = career
+        game.career = game.career or career
         self.start(game)
 
     def new_game(self) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from posim import saves
 from posim.engine import commands as cmd
+from posim.engine import journal
 from posim.engine.items import ItemView
 from posim.engine.simulation import Simulation, Snapshot
 
@@ -55,6 +56,13 @@ class StepNews:
     """Whole days completed during the step."""
     finished: bool = False
     """The horizon was reached."""
+    log: list[journal.Entry] = field(default_factory=list)
+    """The log lines of what happened during the step."""
+
+    @property
+    def trust(self) -> list[journal.Entry]:
+        """The trust changes during the step (each names the stakeholder, the change, the cause)."""
+        return [entry for entry in self.log if entry.kind == "trust"]
 
     @property
     def wants_attention(self) -> bool:
@@ -73,11 +81,14 @@ class Game:
         seed: int | None = None,
         sim: Simulation | None = None,
         autosave_to: Path | None = None,
+        format: int = saves.SAVE_FORMAT,
     ) -> None:
         self.scenario = scenario
         self.source = source
         self.sha256 = sha256
-        self.sim = sim if sim is not None else Simulation(scenario, seed, strategy=None)
+        self.format = format
+        """The save format whose rules the game is played by (an old save keeps its own)."""
+        self.sim = sim if sim is not None else saves.new_simulation(scenario, seed, format)
         self.seed = self.sim.seed
         self.speed = 0
         """Clock speed (one of :data:`SPEEDS`; 0 = paused)."""
@@ -97,6 +108,11 @@ class Game:
         self._snapshot: Snapshot | None = None
         self._records_by_item: dict[int, list[Any]] = {}
         self._records_indexed = 0
+        self.log, self._logged = journal.entries(self.sim)
+        """The game's log so far (see :mod:`posim.engine.journal`)."""
+        self._watched = len(self.sim.records)
+        self.kept_autosave: Path | None = None
+        """Where an unfinished game found in the autosave was kept before this one replaced it."""
 
     # -- loading -------------------------------------------------------
 
@@ -104,7 +120,13 @@ class Game:
     def new(cls, source: str, seed: int | None = None, autosave_to: Path | None = None) -> Game:
         """A new game of a scenario file or built-in; raises ``ScenarioError``."""
         scenario, digest = saves.load_source(source)
-        return cls(scenario, saves.normalise_source(source), digest, seed, autosave_to=autosave_to)
+        game = cls(scenario, saves.normalise_source(source), digest, seed, autosave_to=autosave_to)
+        from posim import career
+
+        game.career = career.counts(game.source, scenario, game.seed)
+        if autosave_to is not None:
+            game.kept_autosave = saves.keep_unfinished_autosave(autosave_to)
+        return game
 
     @classmethod
     def load(cls, path: str | Path, autosave_to: Path | None = None) -> Game:
@@ -113,8 +135,12 @@ class Game:
         save = saves.read_save(where)
         scenario = saves.scenario_of(save, where)
         sim = saves.restore(save, scenario, where)
-        game = cls(scenario, save.source, save.sha256, sim=sim, autosave_to=autosave_to)
+        game = cls(
+            scenario, save.source, save.sha256, sim=sim, autosave_to=autosave_to, format=save.format
+        )
         game.career = save.career
+        if autosave_to is not None and Path(where).resolve() != autosave_to.resolve():
+            game.kept_autosave = saves.keep_unfinished_autosave(autosave_to)
         return game
 
     # -- reading -------------------------------------------------------
@@ -171,7 +197,7 @@ class Game:
         """An item's records as ``(day, kind, detail)``."""
         rows = []
         for record in self._item_records(item_id):
-            where = record.column or ""
+            where = record.column if record.column not in (None, record.kind) else ""
             who = f" by {record.member}" if record.member else ""
             text = f"{where}{who}".strip()
             if record.detail:
@@ -206,7 +232,9 @@ class Game:
     def advance_to(self, day: float) -> StepNews:
         """Advance the engine to ``day`` and report what happened."""
         before = math.floor(self.now + 1e-9)
-        self.sim.run_until(day)
+        stop = self._wants_attention if self.auto_pause else None
+        saves.advance(self.sim, day, self.format, stop)
+        self._watched = len(self.sim.records)
         self._snapshot = None
         news = StepNews()
         for item in self.sim.inbox:
@@ -223,6 +251,7 @@ class Game:
         self._seen_reviews = dict(self.sim.po.reviews_due)
         news.days_crossed = math.floor(self.now + 1e-9) - before
         news.finished = self.finished
+        news.log = self._read_log()
         if news.finished:
             self.speed = 0
         if self.auto_pause and news.wants_attention:
@@ -231,16 +260,49 @@ class Game:
             self.autosave()
         return news
 
+    def _wants_attention(self) -> bool:
+        """Whether a request, a team question or a review landed since the last look.
+
+        The auto-pause's test, called by the engine after each moment's events,
+        so the clock stops exactly at the event (save format 2).
+        """
+        records = self.sim.records
+        start, self._watched = self._watched, len(records)
+        for record in records[start:]:
+            kind = record.kind
+            if (
+                kind == "review"
+                or (kind == "arrived" and record.detail != "backlog")
+                or (kind == "blocked" and record.detail == "question")
+            ):
+                return True
+        return False
+
+    def _read_log(self) -> list[journal.Entry]:
+        """The log lines added since the last read (kept in :attr:`log`)."""
+        lines, self._logged = journal.entries(self.sim, self._logged)
+        self.log.extend(lines)
+        return lines
+
+    def waiting(self) -> list[tuple[float, cmd.Command]]:
+        """A person's decisions still waiting for the PO's time (day they take effect, command)."""
+        return list(getattr(self.sim.po, "waiting", ()))
+
     # -- commands ------------------------------------------------------
 
-    def apply(self, command: cmd.Command) -> None:
-        """Apply a PO command now; raises :class:`~posim.engine.CommandError`."""
+    def apply(self, command: cmd.Command) -> list[journal.Entry]:
+        """Apply a PO command now; raises :class:`~posim.engine.CommandError`.
+
+        Returns the log lines it caused (a decline's trust change, a waiting decision).
+        """
         if self.finished:
             raise cmd.CommandError("the game is over")
         try:
             self.sim.apply(command)
         finally:
             self._snapshot = None
+        self._watched = len(self.sim.records)
+        return self._read_log()
 
     def backlog_rank(self, item_id: int) -> int | None:
         """Position of an item in the backlog (0 = top), or None."""
@@ -253,7 +315,9 @@ class Game:
 
     def to_save(self) -> saves.SavedGame:
         """The save of this game now."""
-        return saves.from_simulation(self.sim, self.source, self.sha256, career=self.career)
+        return saves.from_simulation(
+            self.sim, self.source, self.sha256, career=self.career, format=self.format
+        )
 
     def save(self, path: str | Path) -> Path:
         """Save to ``path`` atomically; raises :class:`~posim.saves.SaveError`."""

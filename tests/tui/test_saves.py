@@ -43,7 +43,7 @@ def test_round_trip_and_format(tmp_path: Path) -> None:
     game = played_game()
     path = game.save(tmp_path / "deep" / "game.json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["posim_save"] == saves.SAVE_FORMAT == 1
+    assert data["posim_save"] == saves.SAVE_FORMAT == 2
     assert data["scenario"]["name"] == "tutorial"
     assert data["scenario"]["source"] == "tutorial"
     tutorial = (REPO_ROOT / "scenarios" / "tutorial.yaml").read_bytes()
@@ -61,6 +61,7 @@ def test_round_trip_and_format(tmp_path: Path) -> None:
 
 def test_a_career_game_stays_a_career_game_when_continued(tmp_path: Path) -> None:
     game = played_game(until=3.0)
+    game.career = False  # the tutorial on its own seed counts for the career: not this game
     plain = json.loads(game.save(tmp_path / "plain.json").read_text(encoding="utf-8"))
     assert "career" not in plain  # saves of ordinary games are unchanged
     assert Game.load(tmp_path / "plain.json").career is False
@@ -136,7 +137,7 @@ HEAD = (
         (b"{not json", ":1: not valid JSON: Expecting property name enclosed in double quotes"),
         (b"\xff\xfe", ": not UTF-8 text"),
         (b"[1, 2]", ": not a posim save (no posim_save key)"),
-        (b'{"posim_save": 2, "seed": 1}', ": save format 2 is newer than this posim reads (1)"),
+        (b'{"posim_save": 3, "seed": 1}', ": save format 3 is newer than this posim reads (2)"),
         (b'{"posim_save": "1"}', ": posim_save must be a format number, not '1'"),
         (b'{"posim_save": 1, "scenario": "tutorial", "seed": 1}', ": scenario: must be a mapping"),
         (
@@ -208,7 +209,7 @@ def test_cli_replay_errors_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        f"{path}: save format 99 is newer than this posim reads (1); upgrade posim to load it"
+        f"{path}: save format 99 is newer than this posim reads (2); upgrade posim to load it"
     )
     assert "Traceback" not in done.stderr
     done = subprocess.run(

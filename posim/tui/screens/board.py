@@ -23,11 +23,13 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 
 from posim import saves
 from posim.engine import commands as cmd
+from posim.engine import journal
 from posim.tui.game import TICK_SECONDS, Game, StepNews
 from posim.tui.screens.dialogs import HelpScreen, MessageDialog, NumberDialog
 from posim.tui.screens.report import ReportRow, ReportScreen
 from posim.tui.widgets.cards import Card, CardList
 from posim.tui.widgets.charts import ChartsPanel
+from posim.tui.widgets.journal import LogPanel, TeamPanel, TeamStrip
 from posim.tui.widgets.panels import ActionButton, ClockBar, DetailPanel, StakeholderPanel
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ class BoardScreen(Screen[None]):
         Binding("r", "report", "Report"),
         Binding("p", "toggle_auto_pause", "Auto-pause", show=False),
         Binding("g", "toggle_tab", "Charts", show=False),
+        Binding("l", "show_tab('tab-log')", "Log", show=False),
+        Binding("e", "show_tab('tab-team')", "Team", show=False),
         Binding("s", "save", "Save", show=False),
         Binding("left", "lane(-1)", "Lane ←", show=False),
         Binding("right", "lane(1)", "Lane →", show=False),
@@ -95,6 +99,7 @@ class BoardScreen(Screen[None]):
                     for index, column in enumerate(snapshot.columns):
                         yield CardList(column.name, column.name, id=f"lane-col-{index}")
                     yield CardList("done", "Done", id="lane-done")
+                yield TeamStrip(id="team-strip")
                 with Horizontal(id="lower"):
                     yield DetailPanel(id="detail")
                     with Vertical(id="side"):
@@ -113,6 +118,10 @@ class BoardScreen(Screen[None]):
                                 "Report", id="report", action="screen.report", compact=True
                             )
                     yield StakeholderPanel(id="stakeholders")
+            with TabPane("Today", id="tab-log"):
+                yield LogPanel(id="log")
+            with TabPane("Team", id="tab-team"):
+                yield TeamPanel(id="team")
             with TabPane("Charts", id="tab-charts"):
                 yield ChartsPanel(id="charts")
         yield Static(
@@ -134,6 +143,12 @@ class BoardScreen(Screen[None]):
             self.show_detail()
         self.timer = self.set_interval(TICK_SECONDS, self.tick, name="clock")
         self.check_size(self.app.size.width, self.app.size.height)
+        if self.game.kept_autosave is not None:
+            self.notify(
+                f"Your unfinished game was kept in {self.game.kept_autosave} (Load lists it).",
+                title="Autosave kept",
+                timeout=8,
+            )
         if self.game.finished:
             self.call_after_refresh(self.show_debrief)
 
@@ -150,6 +165,10 @@ class BoardScreen(Screen[None]):
         """Whether the "terminal too small" notice is showing."""
         return self.has_class("-too-small")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No key acts on a board the player cannot see ("terminal too small")."""
+        return not self.too_small
+
     # -- rendering -----------------------------------------------------
 
     def refresh_view(self) -> None:
@@ -160,18 +179,18 @@ class BoardScreen(Screen[None]):
         workers = {m.working_on: m.name for m in snapshot.members if m.working_on is not None}
         backlog = self.query_one("#lane-backlog", CardList)
         backlog.show(
-            [Card(i, now - i.arrived) for i in snapshot.backlog],
+            [Card(i, now - i.arrived, economics=True) for i in snapshot.backlog],
             "Backlog",
             f"{len(snapshot.backlog)} items",
         )
-        limit = "" if snapshot.ready_wip is None else f"/{snapshot.ready_wip} WIP"
+        limit = "" if snapshot.ready_wip is None else f"/{snapshot.ready_wip}"
         self.query_one("#lane-ready", CardList).show(
-            [Card(i, now - (i.committed or now)) for i in snapshot.ready],
+            [Card(i, now - (i.committed or now), economics=True) for i in snapshot.ready],
             "Ready",
             f"{len(snapshot.ready)}{limit}",
         )
         for index, column in enumerate(snapshot.columns):
-            limit = "" if column.wip is None else f"/{column.wip} WIP"
+            limit = "" if column.wip is None else f"/{column.wip}"
             finished = set(column.finished)
             self.query_one(f"#lane-col-{index}", CardList).show(
                 [
@@ -196,8 +215,20 @@ class BoardScreen(Screen[None]):
             f"{len(done)}",
         )
         inbox = self.query_one("#inbox", CardList)
+        waiting = {
+            getattr(command, "item", None): journal.plain(command).split(" ")[0]
+            for _, command in game.waiting()
+        }
         requests = [
-            Card(i, now - i.arrived, note=f"from {i.requester}", age_label="waited", prefix="req")
+            Card(
+                i,
+                now - i.arrived,
+                note=f"from {i.requester}",
+                age_label="waited",
+                prefix="req",
+                economics=True,
+                waiting=waiting.get(i.id, ""),
+            )
             for i in snapshot.inbox
         ]
         questions = [
@@ -207,6 +238,7 @@ class BoardScreen(Screen[None]):
                 note="the team asks",
                 age_label="waited",
                 prefix="q",
+                waiting=waiting.get(i.id, ""),
             )
             for i in snapshot.questions
         ]
@@ -214,15 +246,27 @@ class BoardScreen(Screen[None]):
             requests + questions, f"Inbox: {len(requests)} requests, {len(questions)} questions"
         )
         self.query_one("#stakeholders", StakeholderPanel).show(
-            snapshot.stakeholders, game.reviews_due(), snapshot.next_review
+            snapshot.stakeholders,
+            game.reviews_due(),
+            snapshot.next_review,
+            journal.last_trust_changes(game.sim),
         )
+        po_time = journal.po_time(game.sim)
+        sprint = journal.sprint(game.sim)
         self.query_one("#clock", ClockBar).show(
-            game.scenario.display_title, snapshot, game.speed, game.auto_pause
+            game.scenario.display_title, snapshot, game.speed, game.auto_pause, po_time, sprint
         )
+        members = journal.team(game.sim)
+        self.query_one("#team-strip", TeamStrip).show(members)
         self.show_detail(snapshot)
+        log = self.query_one("#log", LogPanel)
+        if log.lines_shown < len(game.log):
+            log.add(game.log[log.lines_shown :])
         tabs = self.query_one("#tabs", TabbedContent)
         if tabs.active == "tab-charts":
             self.refresh_charts()
+        elif tabs.active == "tab-team":
+            self.query_one("#team", TeamPanel).show(members, sprint, po_time, now)
 
     def show_detail(self, snapshot: Snapshot | None = None) -> None:
         """Render the selected item's details."""
@@ -263,9 +307,24 @@ class BoardScreen(Screen[None]):
         self.refresh_view()
         self.handle_news(news)
 
+    def tell_trust(self, entries: list[journal.Entry]) -> None:
+        """A toast for every trust change: the stakeholder, the change and its cause."""
+        for entry in entries:
+            if entry.kind != "trust":
+                continue
+            delta = entry.delta or 0.0
+            sign = f"{delta:+.1f}".replace("-", "−")
+            _, _, why = entry.text.partition(": ")
+            self.notify(
+                why or entry.text,
+                title=f"{entry.stakeholder} trust {sign}",
+                severity="information" if delta > 0 else "warning",
+            )
+
     def handle_news(self, news: StepNews) -> None:
         """Tell the player what landed; open the report at a review; debrief at the end."""
         game = self.game
+        self.tell_trust(news.log)
         for item_id in news.requests:
             item = game.find(item_id)
             if item is not None:
@@ -361,10 +420,15 @@ class BoardScreen(Screen[None]):
 
     def action_toggle_tab(self) -> None:
         """Switch between the board and the charts."""
+        self.action_show_tab("tab-charts")
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show a tab (the charts, the log, the team); from that tab, back to the board."""
         tabs = self.query_one("#tabs", TabbedContent)
-        if tabs.active == "tab-board":
-            tabs.active = "tab-charts"
-            self.query_one("#charts", ChartsPanel).focus()
+        if tabs.active != tab:
+            tabs.active = tab
+            target = {"tab-charts": "#charts", "tab-log": "#log", "tab-team": "#team"}[tab]
+            self.query_one(target).focus()
         else:
             tabs.active = "tab-board"
             self.query_one("#lane-backlog", CardList).focus()
@@ -377,13 +441,18 @@ class BoardScreen(Screen[None]):
             if self.focused is not charts:
                 charts.focus()  # a focused lane on the hidden tab would switch back
             self.refresh_charts()
+        elif event.pane.id in ("tab-log", "tab-team"):
+            pane = self.query_one("#log" if event.pane.id == "tab-log" else "#team")
+            if self.focused is not pane:
+                pane.focus()
+            self.refresh_view()
 
     # -- commands ------------------------------------------------------
 
     def command(self, command: cmd.Command, done: str | None = None) -> bool:
         """Apply a command; show the engine's refusal as a notification."""
         try:
-            self.game.apply(command)
+            lines = self.game.apply(command)
         except cmd.CommandError as error:
             self.last_refusal = str(error)
             self.notify(str(error), title="Not possible", severity="error")
@@ -391,8 +460,12 @@ class BoardScreen(Screen[None]):
         except Exception as error:  # an engine bug, not a refusal
             self.engine_failed(error)
             return False
-        if done:
+        waits = [entry for entry in lines if entry.kind == "waiting"]
+        if waits:
+            self.notify(waits[0].text, title="Your time")
+        elif done:
             self.notify(done)
+        self.tell_trust(lines)
         self.refresh_view()
         return True
 
@@ -498,7 +571,7 @@ class BoardScreen(Screen[None]):
             NumberDialog(
                 f"Accept request #{item}",
                 f"Backlog rank (1 = top, {size + 1} = bottom); blank for the bottom.",
-                1,
+                None,
             ),
             answer,
         )
@@ -551,8 +624,11 @@ class BoardScreen(Screen[None]):
         return rows
 
     def action_report(self) -> None:
-        """Open the status report."""
+        """Open the status report (not once the game is over: nobody is listening)."""
         if isinstance(self.app.screen, ReportScreen):
+            return
+        if self.game.finished:
+            self.notify("The game is over: no more reports.", severity="warning")
             return
         rows = self.report_rows()
         if not rows:
@@ -560,7 +636,7 @@ class BoardScreen(Screen[None]):
             return
 
         def answer(reports: list[cmd.Report] | None) -> None:
-            if not reports:
+            if not reports or self.game.finished:
                 return
             sent = [r for r in reports if self.command(r)]
             if sent:

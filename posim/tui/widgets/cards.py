@@ -25,6 +25,21 @@ CLASS_STYLES = {
 """Class of service -> (short tag, colour)."""
 
 
+def day_text(day: float) -> str:
+    """A day for a card or a panel: ``18`` or ``18.6`` (never ``18.6048``)."""
+    rounded = round(day, 1)
+    return f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def amount_text(amount: float) -> str:
+    """A value for a narrow card: ``950``, ``1.2k``, ``12k``."""
+    if abs(amount) >= 10_000:
+        return f"{amount / 1000:.0f}k"
+    if abs(amount) >= 1000:
+        return f"{amount / 1000:.1f}k"
+    return f"{amount:.0f}"
+
+
 def option_id(item_id: int) -> str:
     """The option id of an item's card."""
     return f"item-{item_id}"
@@ -52,9 +67,13 @@ class Card:
     """Words before the age (e.g. ``waited``); none on the board."""
     prefix: str = "item"
     """The option id's prefix: ``item`` on the board, ``req`` or ``q`` in the inbox."""
+    economics: bool = False
+    """Show value, cost of delay per day and the estimate (where the PO orders and triages)."""
+    waiting: str = ""
+    """A decision on this card that waits for the PO's time (e.g. ``accept``)."""
 
     def render(self) -> Text:
-        """Two lines: ``#id title`` and class, age, block, worker."""
+        """Two lines: ``#id title`` and class, (economics or age), block, worker."""
         item = self.item
         tag, style = CLASS_STYLES.get(item.cls, ("?", ""))
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -63,9 +82,15 @@ class Card:
         text.append("\n")
         text.append(tag, style=style)
         if item.due is not None:
-            text.append(f" d{item.due:g}", style=style)
+            text.append(f" d{day_text(item.due)}", style=style)
         if item.product:
             text.append(f" {item.product}", style="magenta")
+        if self.economics:
+            text.append(f" val {amount_text(item.value)}", style="green")
+            text.append(f" cod {amount_text(item.cost_of_delay)}/d", style="yellow")
+            text.append(f" est {item.estimate_total:.1f}d", style="cyan")
+        if self.waiting:
+            text.append(f" ⧗ {self.waiting}", style="bold yellow")
         age = f"{self.age_label} " if self.age_label else ""
         text.append(f" {age}{self.age_days:.1f}d", style="dim")
         if item.blocked:
@@ -126,9 +151,10 @@ class CardList(OptionList):
         return option.id.rsplit("-", 1)[0]
 
     def select_item(self, item_id: int) -> bool:
-        """Highlight an item's card; False when it is not in this list."""
+        """Highlight an item's card and scroll it into view; False when it is not here."""
         for index, option in enumerate(self.options):
             if item_of(option) == item_id:
                 self.highlighted = index
+                self.scroll_to_highlight()
                 return True
         return False
