@@ -301,3 +301,60 @@ async def test_bug4_a_new_game_keeps_the_unfinished_autosave(posim_home: Path) -
         await pilot.pause()
     assert saves.read_save(saves.autosave_path()).scenario_name == "tutorial"
     assert saves.read_save(kept).scenario_name == "two-products"
+
+
+# -- a guided first game --------------------------------------------------------
+
+
+async def test_the_coach_walks_the_tutorial_step_by_step() -> None:
+    from posim.tui.coach import best_in_backlog
+
+    app = build_app("tutorial")
+    async with app.run_test(size=SIZE) as pilot:
+        board = board_of(app)
+        coach = board.coach
+        assert coach is not None
+
+        def says() -> str:
+            return str(board.query_one("#coach").render())
+
+        assert says().startswith("Coach 1/5: Order by cost of delay ÷ size")
+        best = best_in_backlog(board.game)
+        assert best is not None and f"#{best.id} " in says()
+        await pilot.press("end", "K")  # a move that does not put the best item on top
+        assert says().startswith("Coach 1/5")  # the step waits for its action
+        position = [i.id for i in board.game.snapshot().backlog].index(best.id)
+        await pilot.press("home", *["down"] * position, "t")
+        assert says().startswith("Coach 2/5: Run the clock")
+        await pilot.press("full_stop")
+        assert says().startswith("Coach 3/5: Let the clock run")
+        await step_until(pilot, lambda b: bool(b.game.snapshot().questions))
+        assert "Press n to answer" in says()
+        await pilot.press("n")
+        await pilot.pause()
+        assert says().startswith("Coach 4/5")
+        await step_until(pilot, lambda b: isinstance(app.screen, ReportScreen), close_reports=False)
+        await pilot.click("#send")
+        await pilot.pause()
+        assert says().startswith("Coach 5/5")
+        await step_until(pilot, lambda b: bool(b.game.snapshot().inbox))
+        assert "Press a to accept" in says()
+        await pilot.press("d")
+        await pilot.pause()
+        assert says().startswith("Coach 5/5 done") and not coach.skipped
+        await pilot.press("x")  # hides the coach
+        await pilot.pause()
+        assert board.coach is None and not board.query_one("#coach").display
+
+
+async def test_a_coach_step_can_be_skipped_and_other_scenarios_have_none() -> None:
+    app = build_app("tutorial")
+    async with app.run_test(size=SIZE) as pilot:
+        board = board_of(app)
+        await pilot.press("x")
+        assert board.coach is not None and board.coach.skipped == {"order"}
+        assert str(board.query_one("#coach").render()).startswith("Coach 2/5")
+    app = build_app("open-door")
+    async with app.run_test(size=SIZE) as pilot:
+        assert board_of(app).coach is None
+        assert not board_of(app).query_one("#coach").display

@@ -91,3 +91,31 @@ def test_play_in_tmux(tmux: Callable[..., str], tmp_path: Path, posim_home: Path
         time.sleep(0.2)
     assert status.read_text().strip() == "0"
     assert (posim_home / "autosave.json").exists()
+
+
+def test_the_coach_guides_the_first_step_in_tmux(tmux: Callable[..., str]) -> None:
+    """The tutorial's coach asks for the backlog ordered by cost of delay ÷ size, waits
+    for it, and moves on to the next step once the player did it."""
+    from posim.tui.coach import best_in_backlog
+    from posim.tui.game import Game
+
+    game = Game.new("tutorial")
+    best = best_in_backlog(game)
+    assert best is not None
+    position = [item.id for item in game.snapshot().backlog].index(best.id)
+    tmux("new-session", "-d", "-s", "coach", "-x", "120", "-y", "40", f"{posim_script()} play")
+
+    def screen() -> str:
+        return tmux("capture-pane", "-p", "-t", "coach")
+
+    wait_for(screen, "Coach 1/5: Order by cost of delay")
+    wait_for(screen, f"#{best.id} {best.title[:12]}")
+    time.sleep(0.5)
+    assert "Coach 2/5" not in screen()  # the step waits for the player
+    for _ in range(position):
+        tmux("send-keys", "-t", "coach", "Down")
+    tmux("send-keys", "-t", "coach", "t")
+    wait_for(screen, "Coach 2/5: Run the clock")
+    tmux("send-keys", "-t", "coach", "x")  # skip it
+    wait_for(screen, "Coach 3/5: Let the clock run")
+    tmux("send-keys", "-t", "coach", "C-q")

@@ -24,6 +24,7 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from posim import saves
 from posim.engine import commands as cmd
 from posim.engine import journal
+from posim.tui.coach import Coach
 from posim.tui.game import TICK_SECONDS, Game, StepNews
 from posim.tui.screens.dialogs import HelpScreen, MessageDialog, NumberDialog
 from posim.tui.screens.report import ReportRow, ReportScreen
@@ -68,6 +69,7 @@ class BoardScreen(Screen[None]):
         Binding("right", "lane(1)", "Lane →", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("m", "menu", "Menu", show=False),
+        Binding("x", "skip_coach", "Skip coach step", show=False),
     ]
 
     def __init__(self, game: Game) -> None:
@@ -85,6 +87,8 @@ class BoardScreen(Screen[None]):
         """The lane that last had the focus (the WIP button acts on it)."""
         self.last_refusal: str | None = None
         """The engine's last refusal of a command (also shown as a notification)."""
+        self.coach = Coach.for_game(game)
+        """The guided first game's coach (None: this scenario is not coached)."""
 
     # -- layout --------------------------------------------------------
 
@@ -129,11 +133,13 @@ class BoardScreen(Screen[None]):
             "(Ctrl+Q saves and quits).",
             id="too-small",
         )
+        yield Static(id="coach")
         yield Footer()
 
     def on_mount(self) -> None:
         """Show the first snapshot, focus the backlog and start the clock."""
         self.title = self.game.scenario.display_title
+        self.set_class(self.coach is not None, "-coached")
         self.refresh_view()
         backlog = self.query_one("#lane-backlog", CardList)
         backlog.focus()
@@ -259,6 +265,7 @@ class BoardScreen(Screen[None]):
         members = journal.team(game.sim)
         self.query_one("#team-strip", TeamStrip).show(members)
         self.show_detail(snapshot)
+        self.show_coach()
         log = self.query_one("#log", LogPanel)
         if log.lines_shown < len(game.log):
             log.add(game.log[log.lines_shown :])
@@ -267,6 +274,34 @@ class BoardScreen(Screen[None]):
             self.refresh_charts()
         elif tabs.active == "tab-team":
             self.query_one("#team", TeamPanel).show(members, sprint, po_time, now)
+
+    def show_coach(self) -> None:
+        """The coach's current step (a toast too when the step changes)."""
+        coach = self.coach
+        if coach is None:
+            return
+        changed = coach.update(self.game)
+        text = coach.text(self.game)
+        self.query_one("#coach", Static).update(text)
+        step = coach.current
+        if changed and step is not None and not self.game.finished:
+            self.notify(
+                text.split(": ", 1)[-1],
+                title=f"Coach {coach.number}/{len(coach.steps)}: {step.title}",
+                timeout=12,
+            )
+
+    def action_skip_coach(self) -> None:
+        """Skip the coach's step; once the steps are over, hide the coach."""
+        coach = self.coach
+        if coach is None:
+            return
+        if coach.current is None:
+            self.coach = None
+            self.set_class(False, "-coached")
+            return
+        coach.skip()
+        self.refresh_view()
 
     def show_detail(self, snapshot: Snapshot | None = None) -> None:
         """Render the selected item's details."""

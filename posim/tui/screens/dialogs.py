@@ -129,10 +129,34 @@ backlog. The top of the backlog is committed to Ready whenever it has room.
 | `.` | advance one day |
 | `p` | auto-pause on new requests, questions and reviews: on / off |
 | `g` | board / charts tab |
+| `l` | the *Today* log: every arrival, decision, delivery, blocker, question, absence, review and trust change, with its cause |
+| `e` | the *Team* tab: who works on what, who is idle and why; the sprint; your time |
+| `x` | skip the coach's step (the tutorial's guided first game) |
 | `s` | save the game |
 | `m` | menu: new game, continue, career (the game is autosaved) |
 | Ctrl+P | every command |
 | Ctrl+Q | save and quit |
+
+**Cards.** The top line is `#id title`. In the backlog, Ready and the inbox
+the second line reads `STD val 1.2k cod 20/d est 5.0d`: the class of service,
+the value delivered when done, the **cost of delay per day** the item waits,
+and the **estimate** in days of work; order by cost of delay ÷ estimate. On
+the work columns it shows the days since the item started, ✖ a block, ✓ work
+finished here and who works on it. `⧗` marks a decision waiting for your time.
+
+| badge | class of service |
+|---|---|
+| `EXP` | expedite: goes first and may exceed a WIP limit by one |
+| `DATE` | fixed date: due on the day shown (`d25`); worth less when late |
+| `STD` | standard: ordered by you |
+| `INT` | intangible: no cost of delay today (upgrades, clean-up), a risk later |
+
+A lane's footer counts its items against its WIP limit (`3/3`: full).
+
+**Your time.** Where the scenario gives the product owner a daily budget,
+accepting, declining, answering and reporting take your hours as they would
+a scripted PO's: the decision waits (`⧗`) until you get to it. The clock bar
+shows the hours left today.
 
 **Lessons**: order by cost of delay, not by who shouts; limit work in
 progress; plan with ranges (the forecast helper shows the Monte Carlo 50/85/95 %
