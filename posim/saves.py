@@ -112,17 +112,25 @@ def saves_dir() -> Path:
     return data_dir() / "saves"
 
 
-def keep_unfinished_autosave(path: Path) -> Path | None:
+def keep_unfinished_autosave(path: Path, same: SavedGame | None = None) -> Path | None:
     """Before a new game takes over the autosave at ``path``, keep an unfinished one.
 
     An autosave whose game has not reached its horizon is copied to
     ``saves/autosave-<scenario>.json`` (one per scenario: a newer unfinished game
     of the same scenario replaces it), where *Load* finds it.  Returns where it
-    was kept, or None (no autosave, a finished game, or one that cannot be read).
+    was kept, or None (no autosave, a finished game, one that cannot be read, or
+    the very game ``same`` that is being continued).
     """
     try:
         save = read_save(path)
     except SaveError:
+        return None
+    if same is not None and (save.scenario_name, save.seed, save.commands, save.day) == (
+        same.scenario_name,
+        same.seed,
+        same.commands,
+        same.day,
+    ):
         return None
     try:
         horizon = float(scenario_of(save, str(path)).horizon_days)

@@ -140,7 +140,7 @@ class Game:
         )
         game.career = save.career
         if autosave_to is not None and Path(where).resolve() != autosave_to.resolve():
-            game.kept_autosave = saves.keep_unfinished_autosave(autosave_to)
+            game.kept_autosave = saves.keep_unfinished_autosave(autosave_to, save)
         return game
 
     # -- reading -------------------------------------------------------

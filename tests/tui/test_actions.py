@@ -267,15 +267,15 @@ async def test_clock_speeds_pause_step_and_auto_pause() -> None:
         stopped = game.now
         await pilot.pause(0.6)
         assert game.now == stopped
-        # Auto-pause back on: the clock stops when the question arrives (day 8).
+        # Auto-pause back on: the clock stops when the question arrives (day 8.33).
         await pilot.press("p", "5")
-        assert game.auto_pause and game.speed == 5
+        assert game.auto_pause and game.last_speed == 5
         while game.speed:
             board.tick()
             await pilot.pause()
         question = game.snapshot().questions[0]
         asked = game.question_since(question.id)
-        assert 8 < asked <= game.now < asked + 5 * DAYS_PER_TICK  # stopped at the next tick
+        assert 8 < asked == game.now  # stopped exactly at the question, not at the tick's end
 
 
 async def test_save_and_load(posim_home: Path) -> None:
@@ -288,7 +288,7 @@ async def test_save_and_load(posim_home: Path) -> None:
         saved = json.loads(board.last_save.read_text())
         kept = board.game.snapshot()
         kept_commands = list(board.game.sim.commands)
-    assert saved["posim_save"] == 1
+    assert saved["posim_save"] == 2
     assert saved["scenario"]["source"] == "tutorial"
     assert saved["day"] == 2.0
     assert saved["commands"] == [{"day": 0.0, "type": "reorder", "item": 5, "rank": 0}]
@@ -380,10 +380,10 @@ async def test_engine_error_keeps_the_autosave_and_exits_non_zero(posim_home: Pa
         await pilot.press("full_stop", "full_stop")
         autosave = (posim_home / "autosave.json").read_text()
 
-        def broken(day: float) -> None:
+        def broken(day: float, stop: object = None) -> bool:
             raise RuntimeError("the team vanished")
 
-        board.game.sim.run_until = broken  # type: ignore[method-assign]
+        board.game.sim.run_through = broken  # type: ignore[method-assign]
         await pilot.press("full_stop")
         await pilot.pause()
         assert board.engine_error == "RuntimeError: the team vanished"

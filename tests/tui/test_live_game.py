@@ -37,6 +37,11 @@ def shown(widget: object) -> str:
     )
 
 
+def svg_text(path: Path) -> str:
+    """The text of a screenshot SVG (its spaces are ``&#160;``)."""
+    return path.read_text(encoding="utf-8").replace("&#160;", " ")
+
+
 def run_until_paused(game: Game, limit: int = 400) -> None:
     """Run the clock at 5x until auto-pause stops it."""
     game.set_speed(5)
@@ -358,3 +363,35 @@ async def test_a_coach_step_can_be_skipped_and_other_scenarios_have_none() -> No
     async with app.run_test(size=SIZE) as pilot:
         assert board_of(app).coach is None
         assert not board_of(app).query_one("#coach").display
+
+
+async def test_the_screens_docs_game_md_shows(tmp_path: Path) -> None:
+    """The coach, the Today log and the Team tab as docs/game.md shows them.
+
+    ``POSIM_EXPORT_DOCS=docs`` writes them there (coach.svg, log.svg, team.svg).
+    """
+    import os
+
+    folder = Path(os.environ.get("POSIM_EXPORT_DOCS", tmp_path))
+    app = build_app("tutorial")
+    async with app.run_test(size=(120, 36)) as pilot:
+        board = board_of(app)
+        await pilot.pause()
+        app.save_screenshot(str(folder / "coach.svg"))
+        assert "Coach 1/5" in svg_text(folder / "coach.svg")
+        await pilot.press("x")
+        await step_until(pilot, lambda b: bool(b.game.snapshot().inbox))
+        await pilot.press("d")
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.press("l")
+        await pilot.pause()
+        app.save_screenshot(str(folder / "log.svg"))
+        await pilot.press("e")
+        await pilot.pause()
+        app.save_screenshot(str(folder / "team.svg"))
+        assert board.query_one("#tabs").active == "tab-team"  # type: ignore[attr-defined]
+    assert "trust" in (folder / "log.svg").read_text()
+    assert (
+        "idle" in (folder / "team.svg").read_text() or "on #" in (folder / "team.svg").read_text()
+    )

@@ -40,9 +40,9 @@ KIND_STYLES = {
 
 
 def entry_text(entry: Entry) -> Text:
-    """One log line: ``d12.3  Sales trust −4.0: ...``."""
+    """One log line: `` d12.3  Sales trust −4.0: ...`` (days right-aligned)."""
     text = Text()
-    text.append(f"d{entry.day:5.1f}  ", style="dim")
+    text.append(f"d{entry.day:.1f}".rjust(6) + "  ", style="dim")
     if entry.kind == "trust":
         style = "bold green" if (entry.delta or 0) > 0 else "bold red"
     else:
