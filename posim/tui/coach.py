@@ -68,7 +68,7 @@ def _order_text(game: Game) -> str:
         return "The backlog is empty."
     return (
         f"Order by cost of delay ÷ size. #{best.id} {best.title} costs "
-        f"{best.cost_of_delay:g}/day for {best.estimate_total:g} days of work "
+        f"{best.cost_of_delay:.0f}/day for {best.estimate_total:.1f} days of work "
         f"({per_day_of_work(best):.1f} per day of work, the most). Select it (↑ ↓) and press t "
         "to move it to the top: the team pulls from the top."
     )
@@ -100,7 +100,7 @@ def _request_text(game: Game) -> str:
     compare = f" The backlog's best is {per_day_of_work(best):.1f} per day of work." if best else ""
     return (
         f"{item.requester} asks for #{item.id} {item.title}: cost of delay "
-        f"{item.cost_of_delay:g}/day for {item.estimate_total:g} days "
+        f"{item.cost_of_delay:.0f}/day for {item.estimate_total:.1f} days "
         f"({per_day_of_work(item):.1f} per day of work).{compare} Press a to accept "
         "(then a rank; blank = the bottom) or d to decline (it costs a little trust)."
     )

@@ -21,6 +21,7 @@ from posim.tui.game import Game
 from posim.tui.screens.board import MIN_HEIGHT, MIN_WIDTH
 from posim.tui.screens.debrief import DebriefScreen, trust_series
 from posim.tui.screens.report import ReportScreen
+from posim.tui.widgets.cards import CardList
 from posim.tui.widgets.charts import (
     aging_wip,
     cumulative_flow,
@@ -175,9 +176,16 @@ async def test_every_builtin_scenario_plays_to_its_debrief(name: str) -> None:
                 await pilot.pause()
                 continue
             snapshot = board.game.snapshot()
-            if snapshot.questions:
+            # With a PO budget a decision waits for the PO's time: act on the others.
+            waiting = {getattr(command, "item", None) for _, command in board.game.waiting()}
+            questions = [i.id for i in snapshot.questions if i.id not in waiting]
+            requests = [i.id for i in snapshot.inbox if i.id not in waiting]
+            if questions:
+                board.selected = questions[0]
+                board.query_one("#inbox", CardList).select_item(questions[0])
                 board.action_answer()
-            elif snapshot.inbox:
+            elif requests:
+                board.query_one("#inbox", CardList).select_item(requests[0])
                 board.action_accept()
                 await pilot.pause()
                 await pilot.press("enter")
