@@ -1499,19 +1499,14 @@ def simulate(
     """Run ``scenario`` to its horizon and return its :class:`~posim.engine.metrics.Result`.
 
     With ``commands`` (a replay), the PO is a human whose ``(day, command)``
-    list is applied in order, by the game's current rules (save format 2):
-    commands at day 0 before any event, every other one after all the events
-    at or before its day, and a person's triage, answers and reports spend the
-    PO's daily budget.  :func:`posim.saves.restore` replays a save exactly,
-    whatever its format.
+    list is applied in order, each after advancing the clock to its day
+    (:meth:`Simulation.run_until`: the rules of save format 1; the game's own
+    saves replay with :func:`posim.saves.restore`, whatever their format).
     """
     if commands is not None:
         sim = Simulation(scenario, seed, strategy=None, keep_records=keep_records)
-        if isinstance(sim.po, HumanPO):
-            sim.po.spends_time = True
         for day, command in commands:
-            if day > 0:
-                sim.run_through(day)
+            sim.run_until(day)
             sim.apply(command)
     else:
         sim = Simulation(

@@ -218,6 +218,9 @@ async def test_bug5_no_key_acts_while_the_terminal_is_too_small() -> None:
         await pilot.press("full_stop", "full_stop", "t", "space")
         await pilot.pause()
         assert board.game.now == 0.0 and board.game.paused and not board.game.sim.commands
+        board.game.set_speed(5)  # a clock left running does not run unseen either
+        board.tick()
+        assert board.game.now == 0.0
 
 
 async def test_bug6_the_header_and_the_footers_fit_at_80x24() -> None:

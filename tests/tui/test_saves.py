@@ -91,7 +91,8 @@ def test_replay_of_a_finished_game_equals_the_game_and_simulate(tmp_path: Path) 
     assert replayed.metrics == shown.metrics
     assert replayed.score == shown.score
     assert replayed.trust_changes == shown.trust_changes
-    direct = simulate(game.scenario, seed=save.seed, commands=save.commands)
+    # The same replay from the library, step by step.
+    direct = saves.restore(save, game.scenario).result()
     assert direct.metrics == shown.metrics
 
 

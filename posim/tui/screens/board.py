@@ -326,8 +326,8 @@ class BoardScreen(Screen[None]):
 
     def tick(self) -> None:
         """One timer tick: advance the engine unless paused or covered by a dialog."""
-        if self.app.screen is not self or self.engine_error is not None:
-            return
+        if self.app.screen is not self or self.engine_error is not None or self.too_small:
+            return  # covered by a dialog, stopped, or unseen ("terminal too small")
         if self.game.paused or self.game.finished:
             return
         self.run_clock(self.game.tick)
