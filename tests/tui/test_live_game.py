@@ -304,6 +304,11 @@ async def test_bug4_a_new_game_keeps_the_unfinished_autosave(posim_home: Path) -
         await pilot.pause()
         kept = posim_home / "saves" / "autosave-two-products.json"
         assert saves.read_save(kept).day == 7.0
+        assert board_of(app).game.kept_autosave == kept
+        for _ in range(10):  # the toast is sent when the board mounts
+            if any("kept" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.05)
         assert any("kept" in n.message for n in app._notifications)
         board_of(app).action_step_day()
         await pilot.pause()

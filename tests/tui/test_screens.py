@@ -97,6 +97,7 @@ def test_snapshot_report(snap_compare: object) -> None:
 
 def test_chart_series_from_a_known_game() -> None:
     game = Game.new("tutorial")
+    game.auto_pause = False  # straight to day 12
     game.advance_to(12)
     result = game.result()
     rows = result.items
