@@ -244,6 +244,10 @@ async def test_clock_speeds_pause_step_and_auto_pause() -> None:
         board = board_of(app)
         game = board.game
         assert game.paused and game.now == 0
+        assert board.timer is not None
+        # The real timer waits until the part that tests it: a slow machine would
+        # otherwise run the clock between the key presses.
+        board.timer.pause()
         await pilot.press("full_stop")
         assert game.now == 1.0
         await pilot.press("2")
@@ -261,12 +265,14 @@ async def test_clock_speeds_pause_step_and_auto_pause() -> None:
         start = game.now
         board.tick()  # what the timer calls
         assert game.now == start + 5 * DAYS_PER_TICK
+        board.timer.resume()
         await pilot.pause(0.6)  # and the real timer runs it too
         assert game.now > start + 5 * DAYS_PER_TICK
         await pilot.press("space")
         stopped = game.now
         await pilot.pause(0.6)
         assert game.now == stopped
+        board.timer.pause()
         # Auto-pause back on: the clock stops when the question arrives (day 8.33).
         await pilot.press("p", "5")
         assert game.auto_pause and game.last_speed == 5
