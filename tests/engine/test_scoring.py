@@ -127,9 +127,7 @@ def test_net_value_maps_minus_100_to_plus_100_percent_onto_0_1(
 @pytest.mark.parametrize(
     ("error", "fraction"), [(0, 1.0), (15, 0.5), (30, 0.0), (40, 0.0), (-3, 0.9)]
 )
-def test_forecast_accuracy_falls_to_zero_at_half_the_horizon(
-    error: float, fraction: float
-) -> None:
+def test_forecast_accuracy_falls_to_zero_at_half_the_horizon(error: float, fraction: float) -> None:
     result = score(0, 0, 0, None, error, None, None, 60)
     assert result.terms[0].value == pytest.approx(fraction)
 
