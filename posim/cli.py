@@ -445,12 +445,40 @@ def scenarios(
 def replay(
     save_file: Annotated[Path, typer.Argument(help="A posim save file (the game autosaves).")],
     json_output: JsonOption = False,
+    debrief: Annotated[
+        bool,
+        typer.Option(
+            "--debrief",
+            help="Play the rest of the game with no further commands and print the debrief: "
+            "same luck, over other seeds, lessons.",
+        ),
+    ] = False,
+    runs: Annotated[
+        int, typer.Option(min=2, max=10_000, help="With --debrief: other seeds per ordering.")
+    ] = 30,
+    jobs: JobsOption = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="With --debrief: also write debrief.json and debrief.md into DIR."
+        ),
+    ] = None,
 ) -> None:
-    """Replay a saved game headless and print the result the game showed."""
+    """Replay a saved game headless and print the result the game showed.
+
+    With --debrief, play the rest of the game to the horizon with no further
+    commands (as the game's auto-commit would) and print the debrief the game
+    shows; --out DIR writes the trainer's copy (JSON and Markdown).
+    """
     from posim import __version__
     from posim.saves import SaveError, replay_document
     from posim.saves import replay as replay_save
 
+    if out is not None and not debrief:
+        fail(["posim replay: --out needs --debrief"])
+    if debrief:
+        _print_debrief(save_file, runs, jobs, out, json_output, __version__)
+        return
     try:
         save, result = replay_save(save_file)
     except SaveError as error:
@@ -462,6 +490,54 @@ def replay(
     from posim.console import print_replay_table
 
     print_replay_table(save, result)
+
+
+def _print_debrief(
+    save_file: Path, runs: int, jobs: int, out: Path | None, json_output: bool, version: str
+) -> None:
+    """Replay a save to the horizon, debrief it, print it (and write the trainer's copy)."""
+    from posim import debrief as debriefing
+    from posim.saves import SaveError, read_save, restore, scenario_of
+
+    where = str(save_file)
+    try:
+        save = read_save(where)
+        scenario = scenario_of(save, where)
+        sim = restore(save, scenario, where)
+    except SaveError as error:
+        fail([str(error)])
+    sim.run()  # the rest of the game, with no further commands
+    result = sim.result()
+    total = debriefing.simulations(scenario, runs)
+    with progress_bar(total, "debrief: same luck and other seeds") as advance:
+        shown = 0
+
+        def progress(done: int, _total: int) -> None:
+            nonlocal shown
+            if advance is not None:
+                advance(done - shown)
+            shown = done
+
+        try:
+            document = debriefing.build(
+                scenario, result, runs=runs, jobs=jobs, version=version, progress=progress
+            )
+        except debriefing.DebriefError as error:
+            fail([str(error)])
+    if out is not None:
+        try:
+            written = debriefing.write_files(document, out, scenario.display_title)
+        except OSError as error:
+            fail([f"{out}: cannot write: {error.strerror or error}"])
+        print(f"wrote {', '.join(str(path) for path in written)}", file=sys.stderr)
+    if json_output:
+        print_json(document)
+        return
+    from rich.console import Console
+
+    console = Console()
+    for renderable in debriefing.rich_tables(document):
+        console.print(renderable, highlight=False)
 
 
 @app.command(short_help="Show or reset career progress.")
