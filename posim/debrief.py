@@ -53,10 +53,13 @@ __all__ = [
     "Cancelled",
     "DebriefError",
     "build",
+    "digits",
     "lesson_sentence",
     "markdown",
     "player_section",
     "rich_tables",
+    "rows",
+    "simulations",
     "trust_log",
     "write_files",
 ]
@@ -257,7 +260,7 @@ def _number(value: float | None, digits: int = 1) -> str:
 
 def lesson_sentence(lesson: dict[str, Any]) -> str:
     """One plain sentence: did the lesson hold in this game, and on average?"""
-    digits = _digits(lesson["metric"])
+    places = digits(lesson["metric"])
     metric = lesson["metric"].replace("_", " ")
     better = "lower" if lesson["lower_is_better"] else "higher"
     recommended, warned = lesson["recommended_label"], lesson["warned_label"]
@@ -266,13 +269,13 @@ def lesson_sentence(lesson: dict[str, Any]) -> str:
     if lesson["held_this_game"]:
         first = (
             f"On your seed {recommended} beat {warned} on {metric} "
-            f"({_number(this_game['recommended'], digits)} against {_number(this_game['warned'], digits)}, "
+            f"({_number(this_game['recommended'], places)} against {_number(this_game['warned'], places)}, "
             f"{better} is better)"
         )
     else:
         first = (
             f"On your seed {recommended} did not beat {warned} on {metric} "
-            f"({_number(this_game['recommended'], digits)} against {_number(this_game['warned'], digits)}, "
+            f"({_number(this_game['recommended'], places)} against {_number(this_game['warned'], places)}, "
             f"{better} is better): your week's luck hid the lesson"
         )
     if lesson["holds_on_average"]:
@@ -282,7 +285,7 @@ def lesson_sentence(lesson: dict[str, Any]) -> str:
     you = "you beat" if lesson["player_beat_warned"] else "you did not beat"
     return (
         f"{first}; {second}; {you} {warned} on {metric} "
-        f"({_number(this_game['player'], digits)} against {_number(this_game['warned'], digits)})."
+        f"({_number(this_game['player'], places)} against {_number(this_game['warned'], places)})."
     )
 
 
@@ -484,7 +487,7 @@ def _shown(document: dict[str, Any]) -> list[str]:
     return metrics
 
 
-def _digits(metric: str) -> int:
+def digits(metric: str) -> int:
     """Decimals to show: money in whole units, rates and days with two, the rest one."""
     if metric in ("net_value", "value_delivered", "cost_of_delay", "items_done"):
         return 0
@@ -519,7 +522,7 @@ def rows(document: dict[str, Any]) -> dict[str, list[list[str]]]:
             "you",
             f"{player['score']:.1f}",
             player["grade"],
-            *(_number(player["metrics"].get(m), _digits(m)) for m in shown),
+            *(_number(player["metrics"].get(m), digits(m)) for m in shown),
         ]
     )
     for name, entry in document["same_luck"].items():
@@ -528,7 +531,7 @@ def rows(document: dict[str, Any]) -> dict[str, list[list[str]]]:
                 name,
                 f"{entry['score']:.1f}",
                 entry["grade"],
-                *(_number(entry["metrics"].get(m), _digits(m)) for m in shown),
+                *(_number(entry["metrics"].get(m), digits(m)) for m in shown),
             ]
         )
 
@@ -545,10 +548,10 @@ def rows(document: dict[str, Any]) -> dict[str, list[list[str]]]:
         ]
         for metric in shown:
             entry = summary[metric]
-            digits = _digits(metric)
+            places = digits(metric)
             row.append(
-                f"{_compact(entry['mean'], digits)} "
-                f"({_compact(entry['p15'], digits)}–{_compact(entry['p85'], digits)})"
+                f"{_compact(entry['mean'], places)} "
+                f"({_compact(entry['p15'], places)}–{_compact(entry['p85'], places)})"
             )
         row.append(_percent(over["your_luck_percentile"].get(name)))
         seeds.append(row)
@@ -586,7 +589,7 @@ def markdown(document: dict[str, Any], title: str | None = None) -> str:
         "",
         f"Seed {document['seed']} · score {player['score']:.1f} of 100 · grade {player['grade']}"
         + (
-            f" · lesson's metric {metric}: {_number(player['metrics'].get(metric), _digits(metric))}"
+            f" · lesson's metric {metric}: {_number(player['metrics'].get(metric), digits(metric))}"
             if metric
             else ""
         ),
@@ -639,7 +642,7 @@ def rich_tables(document: dict[str, Any], *, trust: bool = True) -> list[Any]:
     )
     if metric:
         headline += (
-            f" · lesson's metric {metric} {_number(player['metrics'].get(metric), _digits(metric))}"
+            f" · lesson's metric {metric} {_number(player['metrics'].get(metric), digits(metric))}"
         )
     out.append(Text(headline, style="bold"))
 

@@ -217,7 +217,10 @@ class BoardScreen(Screen[None]):
             snapshot.stakeholders, game.reviews_due(), snapshot.next_review
         )
         self.query_one("#clock", ClockBar).show(
-            game.scenario.display_title, snapshot, game.speed, game.auto_pause
+            f"{game.scenario.display_title} · seed {game.seed}",
+            snapshot,
+            game.speed,
+            game.auto_pause,
         )
         self.show_detail(snapshot)
         tabs = self.query_one("#tabs", TabbedContent)
