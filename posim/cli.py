@@ -195,6 +195,34 @@ def root(
         print(context.get_help())
 
 
+MAX_SEED = 2**63 - 1
+"""The largest root seed the command line accepts."""
+
+
+def parse_play_seed(text: str | None) -> int | None:
+    """``--seed`` of ``posim play``: ``None``, a whole number, or ``random`` (a new seed now).
+
+    A bad value exits 2 with one line.
+    """
+    if text is None:
+        return None
+    if text.strip().lower() == "random":
+        from posim.engine.randomness import random_seed
+
+        return random_seed()
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        fail(
+            [
+                f"posim play: --seed must be a whole number from 0 to {MAX_SEED} or 'random', got {text!r}"
+            ]
+        )
+    return value
+
+
 @app.command()
 def play(
     scenario: Annotated[
@@ -205,7 +233,12 @@ def play(
         Path | None, typer.Option("--load", help="Continue a saved game (a posim save file).")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's).")
+        str | None,
+        typer.Option(
+            metavar="N|random",
+            help="Root seed: a number, or 'random' for a new week's luck (default: the "
+            "scenario's, so a class shares its luck). The game's save records it.",
+        ),
     ] = None,
     menu: Annotated[
         bool,
@@ -221,11 +254,12 @@ def play(
     from posim.scenario import ScenarioError
     from posim.tui.app import build_app
 
+    root = parse_play_seed(seed)
     try:
         if menu and scenario is None and load_file is None:
-            game = build_app(None, seed=seed)
+            game = build_app(None, seed=root)
         else:
-            game = build_app(scenario or "tutorial", load=load_file, seed=seed)
+            game = build_app(scenario or "tutorial", load=load_file, seed=root)
     except SaveError as error:
         fail([str(error)])
     except ScenarioError as error:
