@@ -174,3 +174,52 @@ async def test_leaving_the_debrief_cancels_the_comparison(posim_home: Path) -> N
         await app.workers.wait_for_complete()
         assert screen.document is None
         assert isinstance(app.screen, BoardScreen)
+
+
+def play_like_a_careful_po(game: Game) -> None:
+    """Play a game to the horizon as a careful person would, through commands only.
+
+    Each morning: order the backlog by cost of delay per estimated day, accept
+    every request (it joins where its cost of delay per day ranks it), answer
+    every question, and report the Monte Carlo 85 % day at every review.
+    """
+    from posim.engine.commands import Accept, Answer, Reorder, Report
+
+    sim = game.sim
+    while not game.finished:
+        for item in list(sim.inbox):
+            game.apply(Accept(item.id))
+        for item in list(sim.questions):
+            game.apply(Answer(item.id))
+        views = [sim.view(item) for item in sim.backlog]
+        ranked = sorted(views, key=lambda v: -v.cost_of_delay / max(v.estimate_total, 0.1))
+        for rank, view in enumerate(ranked):
+            if sim.backlog[rank].id != view.id:
+                game.apply(Reorder(view.id, rank))
+        for name in list(game.reviews_due()):
+            day = round(sim.po.honest_day(name), 1)
+            game.apply(Report(name, "on_track", day))
+        game.step_day()
+
+
+@pytest.mark.skipif(
+    "POSIM_EXPORT_DEBRIEF" not in __import__("os").environ,
+    reason="set POSIM_EXPORT_DEBRIEF=docs/debrief.svg to export the docs' screenshot",
+)
+async def test_export_the_debrief_screenshot(posim_home: Path) -> None:
+    """The screenshot in README and docs/game.md: a careful game of the tutorial, 30 seeds."""
+    import os
+
+    game = Game.new("tutorial")
+    play_like_a_careful_po(game)
+    app = PosimApp(game, autosave=False)
+    async with app.run_test(size=(120, 48)) as pilot:
+        screen = await debrief_of(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.document is not None
+        target = Path(os.environ["POSIM_EXPORT_DEBRIEF"])
+        app.save_screenshot(target.name, str(target.parent))
+    saved = os.environ.get("POSIM_EXPORT_DEBRIEF_SAVE")
+    if saved:  # the game behind the README's `posim replay --debrief` output
+        game.save(saved)

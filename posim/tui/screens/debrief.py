@@ -208,6 +208,22 @@ class DebriefScreen(Screen[None]):
                     f"running every ordering on your seed and on {self.runs} other seeds…",
                     id="others-status",
                 )
+            yield Static(
+                f"Same luck: every ordering on your seed ({self.game.seed}), honest reports",
+                classes="section",
+            )
+            others: DataTable[str] = DataTable(id="others", cursor_type="row", zebra_stripes=True)
+            headings = ["product owner", "score", "grade", "net value", "items done", "trust"]
+            if metric is not None and metric not in ("net_value", "items_done", "trust_mean"):
+                headings.append(metric)
+            others.add_columns(*headings)
+            others.add_row(*self.outcomes[0].cells(metric), key="you")
+            yield others
+            yield Static(
+                f"Over {self.runs} other seeds: how each ordering does in other weeks",
+                classes="section",
+            )
+            yield DataTable(id="over-seeds", cursor_type="row", zebra_stripes=True)
             yield Static("Score, term by term", classes="section")
             terms = Table(expand=True, box=box.SIMPLE_HEAD)
             terms.add_column("term", no_wrap=True)
@@ -240,22 +256,6 @@ class DebriefScreen(Screen[None]):
                         f"{metrics['score']:.1f}",
                     )
                 yield Static(products, id="products")
-            yield Static(
-                f"Same luck: every ordering on your seed ({self.game.seed}), honest reports",
-                classes="section",
-            )
-            others: DataTable[str] = DataTable(id="others", cursor_type="row", zebra_stripes=True)
-            headings = ["product owner", "score", "grade", "net value", "items done", "trust"]
-            if metric is not None and metric not in ("net_value", "items_done", "trust_mean"):
-                headings.append(metric)
-            others.add_columns(*headings)
-            others.add_row(*self.outcomes[0].cells(metric), key="you")
-            yield others
-            yield Static(
-                f"Over {self.runs} other seeds: how each ordering does in other weeks",
-                classes="section",
-            )
-            yield DataTable(id="over-seeds", cursor_type="row", zebra_stripes=True)
             yield Static("Trust over time", classes="section")
             start = {s.name: s.trust for s in self.game.scenario.stakeholders}
             series = trust_series(start, result.trust_changes, result.horizon)
