@@ -579,7 +579,7 @@ def _markdown_table(table: list[list[str]]) -> list[str]:
 
 
 def markdown(document: dict[str, Any], title: str | None = None) -> str:
-    """The debrief as Markdown: score, lessons, same luck, over seeds, trust log."""
+    """The debrief as Markdown: lessons, same luck, over seeds, the score, the trust log."""
     tables = rows(document)
     player = document["player"]
     metric = _lesson_metric(document)
@@ -599,7 +599,6 @@ def markdown(document: dict[str, Any], title: str | None = None) -> str:
         lines += ["## Lessons", ""]
         for lesson in document["lessons"]:
             lines += [f"**{lesson['lesson']}**", "", lesson["sentence"], ""]
-    lines += ["## Score, term by term", "", *_markdown_table(tables["terms"]), ""]
     lines += [
         "## Same luck: every ordering on your seed (honest reporting)",
         "",
@@ -618,6 +617,7 @@ def markdown(document: dict[str, Any], title: str | None = None) -> str:
         *_markdown_table(tables["over_seeds"]),
         "",
     ]
+    lines += ["## Score, term by term", "", *_markdown_table(tables["terms"]), ""]
     lines += ["## Trust log", ""]
     if len(tables["trust_log"]) > 1:
         lines += [*_markdown_table(tables["trust_log"]), ""]
@@ -670,7 +670,9 @@ def rich_tables(document: dict[str, Any], *, trust: bool = True) -> list[Any]:
             shown.add_row(*row)
         return shown
 
-    out.append(table("terms", "Score, term by term", wide_last=True))
+    for lesson in document["lessons"]:
+        out.append(Text(f"Lesson: {lesson['lesson']}", style="bold"))
+        out.append(Text(lesson["sentence"]))
     out.append(table("same_luck", "Same luck: every ordering on your seed"))
     runs = document["over_seeds"]["runs"]
     out.append(
@@ -681,9 +683,7 @@ def rich_tables(document: dict[str, Any], *, trust: bool = True) -> list[Any]:
             stack=True,
         )
     )
-    for lesson in document["lessons"]:
-        out.append(Text(f"Lesson: {lesson['lesson']}", style="bold"))
-        out.append(Text(lesson["sentence"]))
+    out.append(table("terms", "Score, term by term", wide_last=True))
     if trust and len(tables["trust_log"]) > 1:
         out.append(table("trust_log", "Trust log", wide_last=True))
     return out
