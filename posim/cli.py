@@ -531,6 +531,7 @@ def _print_debrief(
 ) -> None:
     """Replay a save to the horizon, debrief it, print it (and write the trainer's copy)."""
     from posim import debrief as debriefing
+    from posim.console import print_debrief, progress_bar
     from posim.saves import SaveError, read_save, restore, scenario_of
 
     where = str(save_file)
@@ -540,6 +541,7 @@ def _print_debrief(
         sim = restore(save, scenario, where)
     except SaveError as error:
         fail([str(error)])
+    _check_out(out, plots=False)
     sim.run()  # the rest of the game, with no further commands
     result = sim.result()
     total = debriefing.simulations(scenario, runs)
@@ -567,11 +569,7 @@ def _print_debrief(
     if json_output:
         print_json(document)
         return
-    from rich.console import Console
-
-    console = Console()
-    for renderable in debriefing.rich_tables(document):
-        console.print(renderable, highlight=False)
+    print_debrief(document)
 
 
 @app.command(short_help="Show or reset career progress.")

@@ -651,7 +651,7 @@ def rich_tables(document: dict[str, Any], *, trust: bool = True) -> list[Any]:
         if stack:  # "mean (p15–p85)" on two lines, so narrow terminals need not cut it
             body = [[cell.replace(" (", "\n(") for cell in row] for row in body]
         shown = Table(
-            title=title,
+            title=Text(title),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             expand=wide_last,
@@ -666,8 +666,8 @@ def rich_tables(document: dict[str, Any], *, trust: bool = True) -> list[Any]:
                 overflow="fold",
                 ratio=1 if wide_last and last else None,
             )
-        for row in body:
-            shown.add_row(*row)
+        for row in body:  # as Text: a name from a scenario is never read as markup
+            shown.add_row(*(Text(cell) for cell in row))
         return shown
 
     for lesson in document["lessons"]:
