@@ -173,7 +173,20 @@ async def test_leaving_the_debrief_cancels_the_comparison(posim_home: Path) -> N
         await pilot.pause()
         await app.workers.wait_for_complete()
         assert screen.document is None
+        total = debrief.simulations(screen.game.scenario, 200)
+        assert screen.progress[0] < total / 2, "the comparison stopped early"
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_quitting_while_the_comparison_runs_quits_cleanly(posim_home: Path) -> None:
+    app = finished_app("tutorial")
+    app.debrief_runs = 200
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await debrief_of(app, pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert screen.document is None
 
 
 def play_like_a_careful_po(game: Game) -> None:

@@ -310,7 +310,7 @@ class DebriefScreen(Screen[None]):
 
         def progress(done: int, total: int) -> None:
             if (done % step == 0 or done == total) and not worker.is_cancelled:
-                self.app.call_from_thread(self.show_progress, done, total)
+                self._from_worker(self.show_progress, done, total)
 
         try:
             document = debrief.build(
@@ -325,7 +325,14 @@ class DebriefScreen(Screen[None]):
         except debrief.Cancelled:
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_document, document)
+            self._from_worker(self.show_document, document)
+
+    def _from_worker(self, callback: Any, *args: Any) -> None:
+        """Run ``callback`` on the UI thread; nothing when the app has stopped meanwhile."""
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:  # the app is no longer running (quit while computing)
+            return
 
     def show_progress(self, done: int, total: int) -> None:
         """Move the progress bar."""
