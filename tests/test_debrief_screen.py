@@ -236,3 +236,20 @@ async def test_export_the_debrief_screenshot(posim_home: Path) -> None:
     saved = os.environ.get("POSIM_EXPORT_DEBRIEF_SAVE")
     if saved:  # the game behind the README's `posim replay --debrief` output
         game.save(saved)
+
+
+async def test_a_workshop_room_turns_them_off_by_itself(
+    posim_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posim import room_status
+
+    monkeypatch.setenv(room_status.STATUS_ENV, str(posim_home / "status.json"))
+    app = finished_app("tutorial")
+    assert app.allow_new_games is False
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await debrief_of(app, pilot)
+        assert not screen.query_one("#retry", Button).display
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.screen is screen
+        await app.workers.wait_for_complete()

@@ -46,7 +46,7 @@ class PosimApp(App[None]):
         """The game being played (None on the title screen)."""
         self.autosave = autosave
         """Whether games autosave to the user data folder."""
-        self.allow_new_games = True
+        self.allow_new_games = not room_status.in_room()
         """Whether the debrief offers retry, "another week" and a new game (off in a room)."""
         self.debrief_runs = 30
         """Other seeds the debrief runs every ordering on (``posim.debrief.DEFAULT_RUNS``)."""
