@@ -385,7 +385,7 @@ def build(
         for metric in METRIC_NAMES:
             values[key][metric].append(metrics.get(metric))
 
-    same_luck = {}
+    same_luck: dict[str, dict[str, Any]] = {}
     for name in orderings:
         metrics = same[name]
         total_score = float(metrics["score"] or 0.0)
@@ -403,7 +403,7 @@ def build(
             for name in orderings
         },
         "your_luck_percentile": {
-            name: luck_percentile(same_luck[name]["score"], values[name]["score"])
+            name: luck_percentile(float(same[name]["score"] or 0.0), values[name]["score"])
             for name in orderings
         },
     }
