@@ -195,6 +195,34 @@ def root(
         print(context.get_help())
 
 
+MAX_SEED = 2**63 - 1
+"""The largest root seed the command line accepts."""
+
+
+def parse_play_seed(text: str | None) -> int | None:
+    """``--seed`` of ``posim play``: ``None``, a whole number, or ``random`` (a new seed now).
+
+    A bad value exits 2 with one line.
+    """
+    if text is None:
+        return None
+    if text.strip().lower() == "random":
+        from posim.engine.randomness import random_seed
+
+        return random_seed()
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        fail(
+            [
+                f"posim play: --seed must be a whole number from 0 to {MAX_SEED} or 'random', got {text!r}"
+            ]
+        )
+    return value
+
+
 @app.command()
 def play(
     scenario: Annotated[
@@ -205,7 +233,12 @@ def play(
         Path | None, typer.Option("--load", help="Continue a saved game (a posim save file).")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, max=2**63 - 1, help="Root seed (default: the scenario's).")
+        str | None,
+        typer.Option(
+            metavar="N|random",
+            help="Root seed: a number, or 'random' for a new week's luck (default: the "
+            "scenario's, so a class shares its luck). The game's save records it.",
+        ),
     ] = None,
     menu: Annotated[
         bool,
@@ -221,11 +254,12 @@ def play(
     from posim.scenario import ScenarioError
     from posim.tui.app import build_app
 
+    root = parse_play_seed(seed)
     try:
         if menu and scenario is None and load_file is None:
-            game = build_app(None, seed=seed)
+            game = build_app(None, seed=root)
         else:
-            game = build_app(scenario or "tutorial", load=load_file, seed=seed)
+            game = build_app(scenario or "tutorial", load=load_file, seed=root)
     except SaveError as error:
         fail([str(error)])
     except ScenarioError as error:
@@ -445,12 +479,40 @@ def scenarios(
 def replay(
     save_file: Annotated[Path, typer.Argument(help="A posim save file (the game autosaves).")],
     json_output: JsonOption = False,
+    debrief: Annotated[
+        bool,
+        typer.Option(
+            "--debrief",
+            help="Play the rest of the game with no further commands and print the debrief: "
+            "same luck, over other seeds, lessons.",
+        ),
+    ] = False,
+    runs: Annotated[
+        int, typer.Option(min=2, max=10_000, help="With --debrief: other seeds per ordering.")
+    ] = 30,
+    jobs: JobsOption = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="With --debrief: also write debrief.json and debrief.md into DIR."
+        ),
+    ] = None,
 ) -> None:
-    """Replay a saved game headless and print the result the game showed."""
+    """Replay a saved game headless and print the result the game showed.
+
+    With --debrief, play the rest of the game to the horizon with no further
+    commands (as the game's auto-commit would) and print the debrief the game
+    shows; --out DIR writes the trainer's copy (JSON and Markdown).
+    """
     from posim import __version__
     from posim.saves import SaveError, replay_document
     from posim.saves import replay as replay_save
 
+    if out is not None and not debrief:
+        fail(["posim replay: --out needs --debrief"])
+    if debrief:
+        _print_debrief(save_file, runs, jobs, out, json_output, __version__)
+        return
     try:
         save, result = replay_save(save_file)
     except SaveError as error:
@@ -462,6 +524,52 @@ def replay(
     from posim.console import print_replay_table
 
     print_replay_table(save, result)
+
+
+def _print_debrief(
+    save_file: Path, runs: int, jobs: int, out: Path | None, json_output: bool, version: str
+) -> None:
+    """Replay a save to the horizon, debrief it, print it (and write the trainer's copy)."""
+    from posim import debrief as debriefing
+    from posim.console import print_debrief, progress_bar
+    from posim.saves import SaveError, read_save, restore, scenario_of
+
+    where = str(save_file)
+    try:
+        save = read_save(where)
+        scenario = scenario_of(save, where)
+        sim = restore(save, scenario, where)
+    except SaveError as error:
+        fail([str(error)])
+    _check_out(out, plots=False)
+    sim.run()  # the rest of the game, with no further commands
+    result = sim.result()
+    total = debriefing.simulations(scenario, runs)
+    with progress_bar(total, "debrief: same luck and other seeds") as advance:
+        shown = 0
+
+        def progress(done: int, _total: int) -> None:
+            nonlocal shown
+            if advance is not None:
+                advance(done - shown)
+            shown = done
+
+        try:
+            document = debriefing.build(
+                scenario, result, runs=runs, jobs=jobs, version=version, progress=progress
+            )
+        except debriefing.DebriefError as error:
+            fail([str(error)])
+    if out is not None:
+        try:
+            written = debriefing.write_files(document, out, scenario.display_title)
+        except OSError as error:
+            fail([f"{out}: cannot write: {error.strerror or error}"])
+        print(f"wrote {', '.join(str(path) for path in written)}", file=sys.stderr)
+    if json_output:
+        print_json(document)
+        return
+    print_debrief(document)
 
 
 @app.command(short_help="Show or reset career progress.")

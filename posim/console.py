@@ -162,6 +162,15 @@ def print_replay_table(save: Any, result: Any) -> None:
         console.print(line, highlight=False, markup=False)
 
 
+def print_debrief(document: dict[str, Any]) -> None:
+    """The readable debrief of ``posim replay --debrief`` (tables from :mod:`posim.debrief`)."""
+    from posim.debrief import rich_tables
+
+    console = stdout_console()
+    for renderable in rich_tables(document):
+        console.print(renderable, highlight=False, markup=False)
+
+
 def print_career_table(document: dict[str, Any]) -> None:
     """The readable table of ``posim career``, and the next scenario to play."""
     from rich.table import Table

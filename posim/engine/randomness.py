@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 
 PURPOSES = ("arrivals", "attributes", "slippage", "blockers", "absences", "tiebreak")
 """The purposes streams are kept for (DESIGN section 4)."""
@@ -30,6 +31,20 @@ def replication_seed(root: int, replication: int) -> int:
     Replication ``r`` of every strategy uses the same seed (common random numbers).
     """
     return derive_seed(root, "replication", replication) % (2**63)
+
+
+RANDOM_SEED_LIMIT = 1_000_000
+"""A seed chosen at random (``posim play --seed random``, "another week") is below this:
+six digits a player can read out and a trainer can type."""
+
+
+def random_seed() -> int:
+    """A root seed chosen from the operating system's entropy (not from any posim stream).
+
+    Used only to *pick* a seed for a new game; the game then records it (in its
+    save), so it replays exactly.
+    """
+    return secrets.randbelow(RANDOM_SEED_LIMIT)
 
 
 class Streams:

@@ -14,13 +14,26 @@ term                      weight  fraction (clamped to 0..1)
                                   breaking even 0.5, delivering it all with no
                                   delay 1
 ``trust``                 25 %    influence-weighted final trust ÷ 100
-``forecast_accuracy``     15 %    ``1 - error / (FORECAST_TOLERANCE x horizon)``:
-                                  a perfect forecast scores 1; a mean error of a
-                                  quarter of the horizon or more scores 0
+``forecast_accuracy``     10 %    ``1 - error / (FORECAST_TOLERANCE x horizon)``:
+                                  a perfect forecast scores 1; a mean error of
+                                  half the horizon or more scores 0
 ``deadlines``             10 %    the share of fixed-date items done by their day
-``flow_efficiency``        5 %    flow efficiency ÷ ``FLOW_EFFICIENCY_TARGET``
-                                  (40 %, already good in real teams)
+``flow_efficiency``       10 %    flow efficiency ÷ ``FLOW_EFFICIENCY_TARGET``
+                                  (100 %: the share of cycle time items were
+                                  worked on, no item ever waiting)
 ========================  ======  ===============================================
+
+**The score agrees with the lessons** (DESIGN section 2): for every built-in
+scenario, the practice its lesson recommends scores higher than the one it
+warns against, over 200 paired seeds and on the scenario's default seed
+(``tests/engine/test_lessons.py``).  Two choices make it so.  Flow efficiency
+counts in full (target 100 %, weight 10 %): with a 40 % target every
+simulated team saturated the term, so limiting work in progress, which cuts
+the waiting inside the process and nothing else, earned no point.  Forecast
+accuracy weighs 10 % with a tolerance of half the horizon: one game measures
+only a few promises, so the error of a single seed is noisy, and honest
+reporting is already rewarded through trust, which the trust rules move on
+every promise kept or broken.
 
 A term whose measure is missing (``None``: no stakeholders, no forecasts, no
 fixed-date items, nothing done, no value arrived) is dropped and the other
@@ -50,17 +63,17 @@ GRADE_BOUNDS: Final[tuple[tuple[float, Grade], ...]] = (
 WEIGHTS: Final[dict[str, float]] = {
     "net_value": 0.45,
     "trust": 0.25,
-    "forecast_accuracy": 0.15,
+    "forecast_accuracy": 0.10,
     "deadlines": 0.10,
-    "flow_efficiency": 0.05,
+    "flow_efficiency": 0.10,
 }
 """Each term's weight before renormalisation (they sum to 1), in the order terms are listed."""
 
-FORECAST_TOLERANCE: Final = 0.25
+FORECAST_TOLERANCE: Final = 0.5
 """A mean forecast error of this fraction of the horizon (or more) scores 0 accuracy."""
 
-FLOW_EFFICIENCY_TARGET: Final = 0.4
-"""A flow efficiency at or above this scores the full flow term."""
+FLOW_EFFICIENCY_TARGET: Final = 1.0
+"""A flow efficiency at or above this scores the full flow term (1.0: the term is linear)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +195,7 @@ def _measures(
                 flow_efficiency,
                 _clamp(flow_efficiency / FLOW_EFFICIENCY_TARGET),
                 f"Items were worked on {flow_efficiency:.0%} of their cycle time; "
-                f"{FLOW_EFFICIENCY_TARGET:.0%} or more scores full marks",
+                f"{FLOW_EFFICIENCY_TARGET:.0%} (no waiting) scores full marks",
             )
         )
     return measures

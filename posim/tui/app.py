@@ -46,6 +46,10 @@ class PosimApp(App[None]):
         """The game being played (None on the title screen)."""
         self.autosave = autosave
         """Whether games autosave to the user data folder."""
+        self.allow_new_games = not room_status.in_room()
+        """Whether the debrief offers retry, "another week" and a new game (off in a room)."""
+        self.debrief_runs = 30
+        """Other seeds the debrief runs every ordering on (``posim.debrief.DEFAULT_RUNS``)."""
 
     def on_mount(self) -> None:
         """Start on the board when a game was given, else on the title screen."""
@@ -77,16 +81,18 @@ class PosimApp(App[None]):
         return TitleScreen(day, career=importlib.util.find_spec("posim.career") is not None)
 
     def start(self, game: Game) -> None:
-        """Replace the current screen with the board of ``game``."""
+        """Replace the current screen (and any under it but the first) with the board of ``game``."""
         self.game = game
+        while len(self.screen_stack) > 2:  # e.g. a retry from the debrief above the last board
+            self.pop_screen()
         self.switch_screen(BoardScreen(game))
 
-    def start_new(self, source: str, *, career: bool = False) -> None:
-        """Start a new game of a scenario (errors are notified)."""
+    def start_new(self, source: str, *, career: bool = False, seed: int | None = None) -> None:
+        """Start a new game of a scenario, on ``seed`` or its own (errors are notified)."""
         from posim.scenario import ScenarioError
 
         try:
-            game = Game.new(source, autosave_to=self.autosave_path())
+            game = Game.new(source, seed, autosave_to=self.autosave_path())
         except (ScenarioError, OSError) as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return

@@ -16,6 +16,10 @@ excludes zero on the side the lesson claims.
 * The team needs its PO: a PO who answers questions slowly causes more
   blocked days, whether slow by habit (response time) or by overload (a small
   daily attention budget).
+* The score agrees with every built-in's lesson: what the lesson recommends
+  (:data:`posim.career.LESSON_CHECKS`) scores higher than what it warns
+  against, on the scenario's default seed (the seed a class plays) and, paired,
+  over 200 seeds.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from typing import Any
 
 import pytest
 
+from posim import career
 from posim.engine import replication_seed, simulate
-from posim.scenario import Scenario
+from posim.scenario import Scenario, load_scenario
 from posim.stats import paired_difference
 
 ROOT_SEED = 20_261_126
@@ -259,3 +264,57 @@ def test_an_overloaded_po_causes_more_blocked_days() -> None:
         replications=25,
     )
     assert_positive(result)  # overloaded - free > 0
+
+
+# ----------------------------------------------------------------------
+# The score agrees with every built-in's lesson (DESIGN section 2, scoring)
+# ----------------------------------------------------------------------
+
+SCORE_SEEDS = 200
+"""Paired seeds of the slow score check (replication seeds of the scenario's seed)."""
+
+
+def _lesson_scores(check: career.LessonCheck, seeds: list[int]) -> tuple[list[float], list[float]]:
+    """The score of the recommended and of the warned product owner, seed by seed."""
+    scenario = load_scenario(check.scenario)
+    warned_on = (
+        scenario
+        if check.ignores_variant is None
+        else career.variant(scenario, check.ignores_variant)
+    )
+    recommended = [
+        simulate(scenario, strategy=check.follows, seed=seed, keep_records=False).score.total
+        for seed in seeds
+    ]
+    warned = [
+        simulate(warned_on, strategy=check.ignores, seed=seed, keep_records=False).score.total
+        for seed in seeds
+    ]
+    return recommended, warned
+
+
+@pytest.mark.parametrize(
+    "check", career.LESSON_CHECKS, ids=[check.scenario for check in career.LESSON_CHECKS]
+)
+def test_the_lesson_scores_higher_on_the_seed_the_class_plays(check: career.LessonCheck) -> None:
+    """On the scenario's default seed, what the lesson recommends scores above what it warns."""
+    seed = load_scenario(check.scenario).seed
+    (recommended,), (warned,) = _lesson_scores(check, [seed])
+    assert recommended > warned, (
+        f"{check.scenario} seed {seed}: {check.follows} scores {recommended:.1f}, "
+        f"{check.ignores_label or check.ignores} {warned:.1f}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "check", career.LESSON_CHECKS, ids=[check.scenario for check in career.LESSON_CHECKS]
+)
+def test_the_lesson_scores_higher_over_200_paired_seeds(check: career.LessonCheck) -> None:
+    """Paired 95 % interval of recommended - warned score over 200 seeds lies above zero."""
+    root = load_scenario(check.scenario).seed
+    seeds = [replication_seed(root, r) for r in range(SCORE_SEEDS)]
+    recommended, warned = _lesson_scores(check, seeds)
+    result = paired_difference(warned, recommended)
+    assert result["n"] == SCORE_SEEDS
+    assert_positive(result)

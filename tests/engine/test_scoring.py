@@ -36,21 +36,21 @@ def test_weights_sum_to_one() -> None:
 def test_every_term_measured_hand_computed() -> None:
     result = full_score()
     # net 20,000 / 40,000 = 0.5 -> (0.5 + 1) / 2 = 0.75;  trust 0.8;
-    # forecast 1 - 3 / (0.25 x 60) = 0.8;  deadlines 0.9;  flow 0.3 / 0.4 = 0.75.
+    # forecast 1 - 3 / (0.5 x 60) = 0.9;  deadlines 0.9;  flow 0.3 / 1.0 = 0.3.
     fractions = {term.name: term.value for term in result.terms}
     assert fractions == pytest.approx(
         {
             "net_value": 0.75,
             "trust": 0.8,
-            "forecast_accuracy": 0.8,
+            "forecast_accuracy": 0.9,
             "deadlines": 0.9,
-            "flow_efficiency": 0.75,
+            "flow_efficiency": 0.3,
         }
     )
-    # 45 x 0.75 + 25 x 0.8 + 15 x 0.8 + 10 x 0.9 + 5 x 0.75 = 33.75 + 20 + 12 + 9 + 3.75
+    # 45 x 0.75 + 25 x 0.8 + 10 x 0.9 + 10 x 0.9 + 10 x 0.3 = 33.75 + 20 + 9 + 9 + 3
     points = [term.points for term in result.terms]
-    assert points == pytest.approx([33.75, 20, 12, 9, 3.75])
-    assert result.total == pytest.approx(78.5)
+    assert points == pytest.approx([33.75, 20, 9, 9, 3])
+    assert result.total == pytest.approx(74.75)
     assert result.grade == "B"
     assert [term.measured for term in result.terms] == pytest.approx([20_000, 80, 3, 0.9, 0.3])
 
@@ -63,11 +63,15 @@ def test_term_explanations_carry_the_numbers() -> None:
         "0.75 x weight 45% = 33.8 points."
     )
     assert terms["forecast_accuracy"].explanation == (
-        "Forecasts were off by 3.0 days on average; 15.0 days (25% of the 60-day horizon) or "
-        "more scores 0: 0.80 x weight 15% = 12.0 points."
+        "Forecasts were off by 3.0 days on average; 30.0 days (50% of the 60-day horizon) or "
+        "more scores 0: 0.90 x weight 10% = 9.0 points."
+    )
+    assert terms["flow_efficiency"].explanation == (
+        "Items were worked on 30% of their cycle time; 100% (no waiting) scores full marks: "
+        "0.30 x weight 10% = 3.0 points."
     )
     lines = full_score().explain()
-    assert lines[-1] == "Score 78.5 of 100: grade B."
+    assert lines[-1] == "Score 74.8 of 100: grade B."
     assert lines[1].startswith("trust: 20.0 points. Stakeholders' final trust")
 
 
@@ -82,11 +86,11 @@ def test_missing_terms_are_dropped_and_the_weights_renormalised() -> None:
         flow_efficiency=0.3,
         horizon_days=60,
     )
-    # Weights 0.45 and 0.05 become 0.9 and 0.1: 90 x 0.75 + 10 x 0.75 = 75.
+    # Weights 0.45 and 0.10 become 9/11 and 2/11: (9 x 0.75 + 2 x 0.3) / 11 x 100 = 66.8.
     assert [term.name for term in result.terms] == ["net_value", "flow_efficiency"]
-    assert [term.weight for term in result.terms] == pytest.approx([0.9, 0.1])
-    assert result.total == pytest.approx(75)
-    assert result.grade == "B"
+    assert [term.weight for term in result.terms] == pytest.approx([9 / 11, 2 / 11])
+    assert result.total == pytest.approx((9 * 0.75 + 2 * 0.3) / 11 * 100)
+    assert result.grade == "C"
 
 
 def test_no_potential_value_drops_net_value() -> None:
@@ -121,18 +125,18 @@ def test_net_value_maps_minus_100_to_plus_100_percent_onto_0_1(
 
 
 @pytest.mark.parametrize(
-    ("error", "fraction"), [(0, 1.0), (7.5, 0.5), (15, 0.0), (40, 0.0), (-3, 0.8)]
+    ("error", "fraction"), [(0, 1.0), (15, 0.5), (30, 0.0), (40, 0.0), (-3, 0.9)]
 )
-def test_forecast_accuracy_falls_to_zero_at_a_quarter_of_the_horizon(
-    error: float, fraction: float
-) -> None:
+def test_forecast_accuracy_falls_to_zero_at_half_the_horizon(error: float, fraction: float) -> None:
     result = score(0, 0, 0, None, error, None, None, 60)
     assert result.terms[0].value == pytest.approx(fraction)
 
 
-def test_flow_efficiency_saturates_at_the_target() -> None:
-    assert score(0, 0, 0, None, None, None, 0.8, 60).terms[0].value == 1
-    assert score(0, 0, 0, None, None, None, 0.1, 60).terms[0].value == pytest.approx(0.25)
+def test_flow_efficiency_counts_in_full() -> None:
+    """Linear up to 100 %: a team that waits less scores more, however well it flows already."""
+    assert score(0, 0, 0, None, None, None, 1.0, 60).terms[0].value == 1
+    assert score(0, 0, 0, None, None, None, 0.8, 60).terms[0].value == pytest.approx(0.8)
+    assert score(0, 0, 0, None, None, None, 0.1, 60).terms[0].value == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +159,8 @@ def test_grade_boundaries(total: float, grade: str) -> None:
 
 
 def test_a_total_of_exactly_85_is_an_a_despite_float_noise() -> None:
-    # Deadlines 0.85 and flow 0.34 / 0.4 = 0.85: the points add up to 84.99999999999999.
-    result = score(0, 0, 0, None, None, 0.85, 0.34, 60)
+    # Trust 97, deadlines 0.71, flow 0.69: the points add up to 84.99999999999999.
+    result = score(0, 0, 0, 97, None, 0.71, 0.69, 60)
     assert sum(term.points for term in result.terms) < 85
     assert result.total == 85
     assert result.grade == "A"

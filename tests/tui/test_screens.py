@@ -89,6 +89,9 @@ def test_snapshot_report(snap_compare: object) -> None:
         for _ in range(11):
             board.action_step_day()
         await pilot.pause()
+        # Toasts time out (5 s): under load they could be gone or not; leave none.
+        pilot.app.clear_notifications()
+        await pilot.pause()
 
     assert snap_compare(  # type: ignore[operator]
         build_app("tutorial"), terminal_size=(120, 40), run_before=to_review

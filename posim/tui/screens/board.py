@@ -260,7 +260,12 @@ class BoardScreen(Screen[None]):
         po_time = journal.po_time(game.sim)
         sprint = journal.sprint(game.sim)
         self.query_one("#clock", ClockBar).show(
-            game.scenario.display_title, snapshot, game.speed, game.auto_pause, po_time, sprint
+            f"{game.scenario.display_title} · seed {game.seed}",
+            snapshot,
+            game.speed,
+            game.auto_pause,
+            po_time,
+            sprint,
         )
         members = journal.team(game.sim)
         self.query_one("#team-strip", TeamStrip).show(members)
