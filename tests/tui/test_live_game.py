@@ -83,7 +83,7 @@ def test_a_format_1_save_replays_as_it_did() -> None:
     assert save.format == 1 and save.day == 20.0 and len(save.commands) == 34
     assert result.metrics["net_value"] == 15787.873771805715
     assert result.metrics["blocked_days"] == 7.11745815234707
-    assert result.score.total == 60.385513664
+    assert result.score.total == 65.023249353  # the score's weights of issue 14
     # Continued, it keeps format 1's rules (and writes format 1).
     game = Game.load(FORMAT1_SAVE)
     assert game.format == 1 and not game.waiting()
