@@ -61,14 +61,19 @@ def test_auto_pause_stops_exactly_at_the_event_and_the_save_replays(tmp_path: Pa
     asked = [r for r in game.sim.records if r.kind == "blocked" and r.detail == "question"]
     assert asked and game.now == asked[0].time  # not up to 1.25 days later
     game.apply(Answer(asked[0].item))  # applies after the event that paused
-    run_until_paused(game)
+    for _ in range(20):  # requests and questions pause too; each exactly at its event
+        run_until_paused(game)
+        if game.reviews_due():
+            break
+        pausing = [r for r in game.sim.records if r.kind in ("arrived", "blocked")]
+        assert any(r.time == game.now for r in pausing), game.now
     assert game.now == 10.0 and game.reviews_due()  # the review on day 10, not "day 11.2"
     for name in game.reviews_due():
         game.apply(Report(name, "at_risk", 30.0))
     run_until_paused(game)
     arrived = [r for r in game.sim.records if r.kind == "arrived" and r.detail != "backlog"]
-    assert game.now == arrived[0].time and not math.isclose(game.now % 0.25, 0)
-    game.apply(Accept(arrived[0].item))
+    assert game.now == arrived[-1].time and not math.isclose(game.now % 0.25, 0)
+    game.apply(Accept(arrived[-1].item))
     game.advance_to(25.0)
     path = game.save(tmp_path / "game.json")
     assert json.loads(path.read_text())["posim_save"] == 2
@@ -161,7 +166,8 @@ async def test_a_decline_is_told_as_a_toast_in_the_log_and_on_the_stakeholders()
         await pilot.pause()
         log = "\n".join(strip.text for strip in board.query_one("#log").lines)
         assert f"You declined #{request.id}" in log and "Sales trust −" in log
-        assert "The team asks about" in log and "Review due: report status to Sales" in log
+        asked = any(r.kind == "blocked" and r.detail == "question" for r in board.game.sim.records)
+        assert ("The team asks about" in log) is asked  # a question is told when one was asked
         # Toasts sit at the top right, never over the trust bars.
         rack = app.screen.query_one("ToastRack")
         trust = board.query_one("#stakeholders")
@@ -400,6 +406,5 @@ async def test_the_screens_docs_game_md_shows(tmp_path: Path) -> None:
         app.save_screenshot(str(folder / "team.svg"))
         assert board.query_one("#tabs").active == "tab-team"  # type: ignore[attr-defined]
     assert "trust" in (folder / "log.svg").read_text()
-    assert (
-        "idle" in (folder / "team.svg").read_text() or "on #" in (folder / "team.svg").read_text()
-    )
+    team = svg_text(folder / "team.svg")
+    assert "idle" in team or "on #" in team

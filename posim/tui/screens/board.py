@@ -260,7 +260,7 @@ class BoardScreen(Screen[None]):
         po_time = journal.po_time(game.sim)
         sprint = journal.sprint(game.sim)
         self.query_one("#clock", ClockBar).show(
-            f"{game.scenario.display_title} · seed {game.seed}",
+            f"seed {game.seed} · {game.scenario.display_title}",
             snapshot,
             game.speed,
             game.auto_pause,
