@@ -264,3 +264,83 @@ async def test_in_a_room_the_game_writes_its_status_and_has_no_menu(
         order = [item.id for item in app.game.sim.backlog]  # type: ignore[union-attr]
     saved = Game.load(tmp_path / "autosave.json")  # saved as the app ended
     assert [item.id for item in saved.sim.backlog] == order
+
+
+def test_results_csv_keeps_formulas_in_names_as_text() -> None:
+    rows = [
+        {**_finished_row('=HYPERLINK("http://evil.example","x")', "fifo", 7), "net_value": -5.0},
+        _finished_row("@SUM(A1)", "fifo", 7),
+        _finished_row("Ana", "fifo", 7),
+    ]
+    parsed = list(csv.DictReader(io.StringIO(room_results.csv_text(rows))))
+    assert [row["name"] for row in parsed] == [
+        '\'=HYPERLINK("http://evil.example","x")',
+        "'@SUM(A1)",
+        "Ana",
+    ]
+    assert float(parsed[0]["net_value"]) == -5.0  # numbers stay numbers
+
+
+@pytest.fixture
+async def room_client(tmp_path: Path) -> object:
+    """A room of the tutorial for at most one game, served in-process (no game is started)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from posim.serve import GameServer, Sessions
+    from posim.serve.room import Room
+
+    room = Room("tutorial", None, tmp_path / "home")
+    server = GameServer(
+        Sessions(["true"], tmp_path / "games"), max_players=1, mode=room, announce=lambda _: None
+    )
+    client = TestClient(TestServer(server.application()))
+    await client.start_server()
+    client.room, client.game_server = room, server  # type: ignore[attr-defined]
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def join_room(client: object, name: str) -> str:
+    """Join ``name`` by the form, as a browser on the server's page does; their cookie."""
+    origin = str(client.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    async with client.post(  # type: ignore[attr-defined]
+        "/join", data={"name": name}, headers={"Origin": origin}, allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        token = response.cookies["posim_player"].value
+    client.session.cookie_jar.clear()  # type: ignore[attr-defined]  # each test says whose it is
+    return token
+
+
+async def test_a_player_reloading_in_a_full_room_gets_their_game_back(room_client: object) -> None:
+    from posim.serve.room import PLAYER_COOKIE
+
+    room, server = room_client.room, room_client.game_server  # type: ignore[attr-defined]
+    token = await join_room(room_client, "Ana")
+    player = room.players[token]
+    server.playing = 1  # Ana's game runs: the room (max 1) is full
+    player.done.clear()
+    async with room_client.get("/", cookies={PLAYER_COOKIE: token}) as reload:  # type: ignore[attr-defined]
+        assert reload.status == 200  # the reload replaces Ana's own game
+        assert "The room is full" not in await reload.text()
+    async with room_client.get("/") as stranger:  # type: ignore[attr-defined]
+        assert stranger.status == 503  # a newcomer still meets the cap
+        assert "1 player is already playing" in await stranger.text()
+    player.done.set()  # Ana's game ended; someone else took the place
+    async with room_client.get("/", cookies={PLAYER_COOKIE: token}) as back:  # type: ignore[attr-defined]
+        assert back.status == 503
+
+
+async def test_a_player_whose_game_never_starts_shows_as_gone_after_the_grace(
+    room_client: object,
+) -> None:
+    from posim.serve import room as room_module
+
+    room = room_client.room  # type: ignore[attr-defined]
+    token = await join_room(room_client, "Ghost")
+    player = room.players[token]
+    assert player.row(player.joined + 1)["state"] == "paused"
+    late = player.joined + room_module.AWAY_GRACE_SECONDS + 1
+    assert player.row(late)["state"] == "gone"

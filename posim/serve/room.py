@@ -226,11 +226,14 @@ class Room(Mode):
     async def index(self, server: GameServer, request: web.Request) -> web.StreamResponse:
         from aiohttp import web
 
-        if self.player_of(request) is None:
+        player = self.player_of(request)
+        if player is None:
             if server.full:
                 return server.full_page()
             return web.Response(text=self.join_page(), content_type="text/html")
-        return server.game_page(request)
+        # A player whose game still runs (a reload, a second tab) takes that game's
+        # place: their new tab ends the old game first, so the cap does not apply.
+        return server.game_page(request, check_full=player.done.is_set())
 
     def join_page(self, problem: str = "") -> str:
         title = html.escape(self.scenario.display_title)
@@ -271,12 +274,13 @@ class Room(Mode):
         folder.mkdir(parents=True)
         seed = secrets.randbelow(2**31) if self.random_seeds else self.seed
         player = Player(token, name, folder, seed)
+        player.away_since = player.joined  # no game yet: gone if none starts within the grace
         player.done.set()
         self.players[token] = player
         (folder / "player.json").write_text(
             json.dumps({"name": name, "seed": seed}, indent=1), encoding="utf-8"
         )
-        response = web.HTTPSeeOther("/")
+        response = web.Response(status=303, headers={"Location": "/"})
         response.set_cookie(PLAYER_COOKIE, token, httponly=True, samesite="Lax", path="/")
         return response
 
@@ -406,7 +410,7 @@ class Room(Mode):
             return self.refuse()
         self.revealed = form.get("hide") is None
         await asyncio.to_thread(self.write_results)
-        return web.HTTPSeeOther(f"/room?code={self.code}")
+        return web.Response(status=303, headers={"Location": f"/room?code={self.code}"})
 
     async def handle_room(self, request: web.Request) -> web.StreamResponse:
         from aiohttp import web

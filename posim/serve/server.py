@@ -166,11 +166,15 @@ class GameServer:
             headers={"Retry-After": "15"},
         )
 
-    def game_page(self, request: web.Request) -> web.Response:
-        """The page that runs the game in the tab (or says the room is full)."""
+    def game_page(self, request: web.Request, check_full: bool = True) -> web.Response:
+        """The page that runs the game in the tab (or says the room is full).
+
+        ``check_full=False`` serves the page even at the cap: for a tab that
+        takes the place of a game of its own (a room's player reloading).
+        """
         from aiohttp import web
 
-        if self.full:
+        if check_full and self.full:
             return self.full_page()
         base = self.base_url(request)
         websocket_url = re.sub(r"^http", "ws", base) + "/ws"
