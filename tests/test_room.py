@@ -344,3 +344,19 @@ async def test_a_player_whose_game_never_starts_shows_as_gone_after_the_grace(
     assert player.row(player.joined + 1)["state"] == "paused"
     late = player.joined + room_module.AWAY_GRACE_SECONDS + 1
     assert player.row(late)["state"] == "gone"
+
+
+async def test_a_room_takes_a_bounded_number_of_names(room_client: object) -> None:
+    from posim.serve.room import NAMES_PER_GAME
+
+    room = room_client.room  # type: ignore[attr-defined]
+    for number in range(NAMES_PER_GAME):  # max_players is 1
+        await join_room(room_client, f"P{number}")
+    origin = str(room_client.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    async with room_client.post(  # type: ignore[attr-defined]
+        "/join", data={"name": "One more"}, headers={"Origin": origin}, allow_redirects=False
+    ) as refused:
+        assert refused.status == 503
+        assert "the most this room takes" in await refused.text()
+    assert len(room.players) == NAMES_PER_GAME
+    assert len(list((room.folder / "players").iterdir())) == NAMES_PER_GAME

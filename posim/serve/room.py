@@ -60,6 +60,12 @@ CODE_LENGTH = 6
 MAX_NAME_LENGTH = 30
 """The longest display name (longer ones are cut)."""
 
+NAMES_PER_GAME = 4
+"""A room takes at most this many names per game it runs (``--max-players``).
+
+Players who change browsers join again under a new name; a script that joins
+thousands of names would fill the room's folder and the trainer's page."""
+
 RANDOM = "random"
 """``--seed random``: every player gets a seed of their own."""
 
@@ -268,6 +274,18 @@ class Room(Mode):
             )
         if self.server.full:
             return self.server.full_page()
+        most = NAMES_PER_GAME * self.server.max_players
+        if len(self.players) >= most:  # every name is a folder and a row: keep them bounded
+            return web.Response(
+                status=503,
+                text=page.notice(
+                    "The room has all the names it takes",
+                    f"{len(self.players)} players have joined, the most this room takes "
+                    f"({NAMES_PER_GAME} × --max-players {self.server.max_players}).",
+                    "If you joined before, come back from the same browser; or ask the trainer.",
+                ),
+                content_type="text/html",
+            )
         name = unique_name(name, {p.name for p in self.players.values()})
         token = secrets.token_urlsafe(16)
         folder = self.folder / "players" / f"{len(self.players) + 1:02d}-{slug(name)}"
