@@ -360,3 +360,20 @@ async def test_a_room_takes_a_bounded_number_of_names(room_client: object) -> No
         assert "the most this room takes" in await refused.text()
     assert len(room.players) == NAMES_PER_GAME
     assert len(list((room.folder / "players").iterdir())) == NAMES_PER_GAME
+
+
+def test_the_lesson_count_says_so_when_nobody_has_finished() -> None:
+    from posim.serve import room_page
+
+    strategies = room_results.Strategies(load_scenario("tutorial"))
+    unfinished = {**_finished_row("Ana", "wsjf", 7), "finished": False, "day": 3.0}
+    players = [unfinished]
+    section = room_page.debrief_section(
+        {"players": players, "debrief": room_results.class_debrief(players, strategies)}
+    )
+    assert "No player has finished yet" in section and "0 of 0" not in section
+    one = [_finished_row("Wes", "wsjf", 7)]
+    section = room_page.debrief_section(
+        {"players": one, "debrief": room_results.class_debrief(one, strategies)}
+    )
+    assert "1 of 1</strong> finished player beat <strong>fifo" in section
