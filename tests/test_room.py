@@ -377,3 +377,29 @@ def test_the_lesson_count_says_so_when_nobody_has_finished() -> None:
         {"players": one, "debrief": room_results.class_debrief(one, strategies)}
     )
     assert "1 of 1</strong> finished player beat <strong>fifo" in section
+
+
+async def test_a_player_whose_save_is_broken_starts_again_and_the_save_is_kept(
+    room_client: object,
+) -> None:
+    from posim.serve.room import PLAYER_COOKIE
+
+    room, server = room_client.room, room_client.game_server  # type: ignore[attr-defined]
+    said: list[str] = []
+    server.say = said.append
+    token = await join_room(room_client, "Ana")
+    player = room.players[token]
+    request = SimpleNamespace(cookies={PLAYER_COOKIE: token})
+    game = await room.game(request)
+    assert game.command[-2:] == ["--seed", "7"]  # no save yet: the scenario from day 0
+    game.on_end()
+    (player.folder / "autosave.json").write_text('{"posim_save": 1, "seed": ', encoding="utf-8")
+    game = await room.game(request)
+    assert "--load" not in game.command and game.command[-2:] == ["--seed", "7"]
+    (kept,) = player.folder.glob("autosave-unreadable-*.json")
+    assert kept.read_text(encoding="utf-8") == '{"posim_save": 1, "seed": '
+    assert len(said) == 1 and said[0].startswith("Ana: their save cannot be loaded (")
+    game.on_end()
+    Game.new("tutorial", seed=7).save(player.folder / "autosave.json")
+    game = await room.game(request)
+    assert game.command[-2:] == ["--load", str(player.folder / "autosave.json")]

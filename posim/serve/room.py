@@ -99,6 +99,20 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:20] or "player"
 
 
+def unreadable_save(path: Path) -> str | None:
+    """Why the save at ``path`` cannot continue a game (None: it can, or there is none)."""
+    from posim import saves
+
+    if not path.exists():
+        return None
+    try:
+        save = saves.read_save(path)
+        saves.restore(save, saves.scenario_of(save, str(path)), str(path))
+    except saves.SaveError as error:
+        return str(error).removeprefix(f"{path}: ").removeprefix(f"{path}")
+    return None
+
+
 @dataclass
 class Player:
     """One player of the room: their name, folder, seed and connection."""
@@ -318,6 +332,16 @@ class Room(Mode):
         player.done = asyncio.Event()
         autosave = player.folder / "autosave.json"
         command = [sys.executable, "-m", "posim", "play"]
+        problem = await asyncio.to_thread(unreadable_save, autosave)
+        if problem is not None:  # a game that cannot start would end every reload at once
+            kept = autosave.with_name(f"autosave-unreadable-{time.strftime('%Y%m%d-%H%M%S')}.json")
+            with contextlib.suppress(OSError):
+                autosave.replace(kept)
+            if self.server is not None:
+                self.server.say(
+                    f"{player.name}: their save cannot be loaded ({problem}); "
+                    f"kept as {kept.name}, they start the scenario again"
+                )
         if autosave.exists():
             command += ["--load", str(autosave)]
         else:
