@@ -398,7 +398,10 @@ async def test_a_player_whose_save_is_broken_starts_again_and_the_save_is_kept(
     assert "--load" not in game.command and game.command[-2:] == ["--seed", "7"]
     (kept,) = player.folder.glob("autosave-unreadable-*.json")
     assert kept.read_text(encoding="utf-8") == '{"posim_save": 1, "seed": '
-    assert len(said) == 1 and said[0].startswith("Ana: their save cannot be loaded (")
+    assert said == [
+        "Ana: their save cannot be loaded (autosave.json:1: not valid JSON: Expecting value); "
+        f"kept as {kept.name}, they start the scenario again"
+    ]
     game.on_end()
     Game.new("tutorial", seed=7).save(player.folder / "autosave.json")
     game = await room.game(request)

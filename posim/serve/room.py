@@ -109,7 +109,7 @@ def unreadable_save(path: Path) -> str | None:
         save = saves.read_save(path)
         saves.restore(save, saves.scenario_of(save, str(path)), str(path))
     except saves.SaveError as error:
-        return str(error).removeprefix(f"{path}: ").removeprefix(f"{path}")
+        return str(error).replace(str(path), path.name)
     return None
 
 
