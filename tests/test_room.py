@@ -406,3 +406,13 @@ async def test_a_player_whose_save_is_broken_starts_again_and_the_save_is_kept(
     Game.new("tutorial", seed=7).save(player.folder / "autosave.json")
     game = await room.game(request)
     assert game.command[-2:] == ["--load", str(player.folder / "autosave.json")]
+
+
+@pytest.mark.parametrize("public_url", ["foo", "javascript:alert(1)", "http://", "ftp://host"])
+def test_a_public_url_that_is_no_web_address_is_refused(tmp_path: Path, public_url: str) -> None:
+    from posim.serve import GameServer, ServeError, Sessions
+
+    with pytest.raises(ServeError, match="--public-url must be an http:// or https:// address"):
+        GameServer(Sessions(["true"], tmp_path), public_url=public_url)
+    server = GameServer(Sessions(["true"], tmp_path), public_url="https://po.example.org/")
+    assert server.public_url == "https://po.example.org"
