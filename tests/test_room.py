@@ -81,6 +81,7 @@ def test_the_status_file_follows_the_day_and_the_end(tmp_path: Path) -> None:
     assert second["score"] == result.score.total and second["grade"] == result.score.grade
     assert second["trust"] == result.metrics["trust_mean"]
     assert second["metrics"]["net_value"] == result.metrics["net_value"]
+    game.auto_pause = False  # straight to the horizon (the clock stops at events otherwise)
     game.advance_to(game.scenario.horizon_days)
     assert writer.update(game)
     assert json.loads(path.read_text())["finished"] is True
@@ -264,3 +265,155 @@ async def test_in_a_room_the_game_writes_its_status_and_has_no_menu(
         order = [item.id for item in app.game.sim.backlog]  # type: ignore[union-attr]
     saved = Game.load(tmp_path / "autosave.json")  # saved as the app ended
     assert [item.id for item in saved.sim.backlog] == order
+
+
+def test_results_csv_keeps_formulas_in_names_as_text() -> None:
+    rows = [
+        {**_finished_row('=HYPERLINK("http://evil.example","x")', "fifo", 7), "net_value": -5.0},
+        _finished_row("@SUM(A1)", "fifo", 7),
+        _finished_row("Ana", "fifo", 7),
+    ]
+    parsed = list(csv.DictReader(io.StringIO(room_results.csv_text(rows))))
+    assert [row["name"] for row in parsed] == [
+        '\'=HYPERLINK("http://evil.example","x")',
+        "'@SUM(A1)",
+        "Ana",
+    ]
+    assert float(parsed[0]["net_value"]) == -5.0  # numbers stay numbers
+
+
+@pytest.fixture
+async def room_client(tmp_path: Path) -> object:
+    """A room of the tutorial for at most one game, served in-process (no game is started)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from posim.serve import GameServer, Sessions
+    from posim.serve.room import Room
+
+    room = Room("tutorial", None, tmp_path / "home")
+    server = GameServer(
+        Sessions(["true"], tmp_path / "games"), max_players=1, mode=room, announce=lambda _: None
+    )
+    client = TestClient(TestServer(server.application()))
+    await client.start_server()
+    client.room, client.game_server = room, server  # type: ignore[attr-defined]
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def join_room(client: object, name: str) -> str:
+    """Join ``name`` by the form, as a browser on the server's page does; their cookie."""
+    origin = str(client.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    async with client.post(  # type: ignore[attr-defined]
+        "/join", data={"name": name}, headers={"Origin": origin}, allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        token = response.cookies["posim_player"].value
+    client.session.cookie_jar.clear()  # type: ignore[attr-defined]  # each test says whose it is
+    return token
+
+
+async def test_a_player_reloading_in_a_full_room_gets_their_game_back(room_client: object) -> None:
+    from posim.serve.room import PLAYER_COOKIE
+
+    room, server = room_client.room, room_client.game_server  # type: ignore[attr-defined]
+    token = await join_room(room_client, "Ana")
+    player = room.players[token]
+    server.playing = 1  # Ana's game runs: the room (max 1) is full
+    player.done.clear()
+    async with room_client.get("/", cookies={PLAYER_COOKIE: token}) as reload:  # type: ignore[attr-defined]
+        assert reload.status == 200  # the reload replaces Ana's own game
+        assert "The room is full" not in await reload.text()
+    async with room_client.get("/") as stranger:  # type: ignore[attr-defined]
+        assert stranger.status == 503  # a newcomer still meets the cap
+        assert "1 player is already playing" in await stranger.text()
+    player.done.set()  # Ana's game ended; someone else took the place
+    async with room_client.get("/", cookies={PLAYER_COOKIE: token}) as back:  # type: ignore[attr-defined]
+        assert back.status == 503
+
+
+async def test_a_player_whose_game_never_starts_shows_as_gone_after_the_grace(
+    room_client: object,
+) -> None:
+    from posim.serve import room as room_module
+
+    room = room_client.room  # type: ignore[attr-defined]
+    token = await join_room(room_client, "Ghost")
+    player = room.players[token]
+    assert player.row(player.joined + 1)["state"] == "paused"
+    late = player.joined + room_module.AWAY_GRACE_SECONDS + 1
+    assert player.row(late)["state"] == "gone"
+
+
+async def test_a_room_takes_a_bounded_number_of_names(room_client: object) -> None:
+    from posim.serve.room import NAMES_PER_GAME
+
+    room = room_client.room  # type: ignore[attr-defined]
+    for number in range(NAMES_PER_GAME):  # max_players is 1
+        await join_room(room_client, f"P{number}")
+    origin = str(room_client.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    async with room_client.post(  # type: ignore[attr-defined]
+        "/join", data={"name": "One more"}, headers={"Origin": origin}, allow_redirects=False
+    ) as refused:
+        assert refused.status == 503
+        assert "the most this room takes" in await refused.text()
+    assert len(room.players) == NAMES_PER_GAME
+    assert len(list((room.folder / "players").iterdir())) == NAMES_PER_GAME
+
+
+def test_the_lesson_count_says_so_when_nobody_has_finished() -> None:
+    from posim.serve import room_page
+
+    strategies = room_results.Strategies(load_scenario("tutorial"))
+    unfinished = {**_finished_row("Ana", "wsjf", 7), "finished": False, "day": 3.0}
+    players = [unfinished]
+    section = room_page.debrief_section(
+        {"players": players, "debrief": room_results.class_debrief(players, strategies)}
+    )
+    assert "No player has finished yet" in section and "0 of 0" not in section
+    one = [_finished_row("Wes", "wsjf", 7)]
+    section = room_page.debrief_section(
+        {"players": one, "debrief": room_results.class_debrief(one, strategies)}
+    )
+    assert "1 of 1</strong> finished player beat <strong>fifo" in section
+
+
+async def test_a_player_whose_save_is_broken_starts_again_and_the_save_is_kept(
+    room_client: object,
+) -> None:
+    from posim.serve.room import PLAYER_COOKIE
+
+    room, server = room_client.room, room_client.game_server  # type: ignore[attr-defined]
+    said: list[str] = []
+    server.say = said.append
+    token = await join_room(room_client, "Ana")
+    player = room.players[token]
+    request = SimpleNamespace(cookies={PLAYER_COOKIE: token})
+    game = await room.game(request)
+    assert game.command[-2:] == ["--seed", "7"]  # no save yet: the scenario from day 0
+    game.on_end()
+    (player.folder / "autosave.json").write_text('{"posim_save": 1, "seed": ', encoding="utf-8")
+    game = await room.game(request)
+    assert "--load" not in game.command and game.command[-2:] == ["--seed", "7"]
+    (kept,) = player.folder.glob("autosave-unreadable-*.json")
+    assert kept.read_text(encoding="utf-8") == '{"posim_save": 1, "seed": '
+    assert said == [
+        "Ana: their save cannot be loaded (autosave.json:1: not valid JSON: Expecting value); "
+        f"kept as {kept.name}, they start the scenario again"
+    ]
+    game.on_end()
+    Game.new("tutorial", seed=7).save(player.folder / "autosave.json")
+    game = await room.game(request)
+    assert game.command[-2:] == ["--load", str(player.folder / "autosave.json")]
+
+
+@pytest.mark.parametrize("public_url", ["foo", "javascript:alert(1)", "http://", "ftp://host"])
+def test_a_public_url_that_is_no_web_address_is_refused(tmp_path: Path, public_url: str) -> None:
+    from posim.serve import GameServer, ServeError, Sessions
+
+    with pytest.raises(ServeError, match="--public-url must be an http:// or https:// address"):
+        GameServer(Sessions(["true"], tmp_path), public_url=public_url)
+    server = GameServer(Sessions(["true"], tmp_path), public_url="https://po.example.org/")
+    assert server.public_url == "https://po.example.org"

@@ -117,7 +117,8 @@ def room_full_text(max_players: int) -> tuple[str, str, str]:
     """The heading and the two sentences a player over the cap reads."""
     return (
         "The room is full",
-        f"{max_players} players are already playing, the most this server takes "
+        f"{max_players} {'player is' if max_players == 1 else 'players are'} already playing, "
+        "the most this server takes "
         f"(posim serve --max-players {max_players}).",
         "Wait for someone to close their tab, then reload this page; or ask the trainer.",
     )

@@ -60,6 +60,12 @@ CODE_LENGTH = 6
 MAX_NAME_LENGTH = 30
 """The longest display name (longer ones are cut)."""
 
+NAMES_PER_GAME = 4
+"""A room takes at most this many names per game it runs (``--max-players``).
+
+Players who change browsers join again under a new name; a script that joins
+thousands of names would fill the room's folder and the trainer's page."""
+
 RANDOM = "random"
 """``--seed random``: every player gets a seed of their own."""
 
@@ -91,6 +97,20 @@ def slug(name: str) -> str:
     """A file-name-safe version of a name."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:20] or "player"
+
+
+def unreadable_save(path: Path) -> str | None:
+    """Why the save at ``path`` cannot continue a game (None: it can, or there is none)."""
+    from posim import saves
+
+    if not path.exists():
+        return None
+    try:
+        save = saves.read_save(path)
+        saves.restore(save, saves.scenario_of(save, str(path)), str(path))
+    except saves.SaveError as error:
+        return str(error).replace(str(path), path.name)
+    return None
 
 
 @dataclass
@@ -226,11 +246,14 @@ class Room(Mode):
     async def index(self, server: GameServer, request: web.Request) -> web.StreamResponse:
         from aiohttp import web
 
-        if self.player_of(request) is None:
+        player = self.player_of(request)
+        if player is None:
             if server.full:
                 return server.full_page()
             return web.Response(text=self.join_page(), content_type="text/html")
-        return server.game_page(request)
+        # A player whose game still runs (a reload, a second tab) takes that game's
+        # place: their new tab ends the old game first, so the cap does not apply.
+        return server.game_page(request, check_full=player.done.is_set())
 
     def join_page(self, problem: str = "") -> str:
         title = html.escape(self.scenario.display_title)
@@ -265,18 +288,31 @@ class Room(Mode):
             )
         if self.server.full:
             return self.server.full_page()
+        most = NAMES_PER_GAME * self.server.max_players
+        if len(self.players) >= most:  # every name is a folder and a row: keep them bounded
+            return web.Response(
+                status=503,
+                text=page.notice(
+                    "The room has all the names it takes",
+                    f"{len(self.players)} players have joined, the most this room takes "
+                    f"({NAMES_PER_GAME} × --max-players {self.server.max_players}).",
+                    "If you joined before, come back from the same browser; or ask the trainer.",
+                ),
+                content_type="text/html",
+            )
         name = unique_name(name, {p.name for p in self.players.values()})
         token = secrets.token_urlsafe(16)
         folder = self.folder / "players" / f"{len(self.players) + 1:02d}-{slug(name)}"
         folder.mkdir(parents=True)
         seed = secrets.randbelow(2**31) if self.random_seeds else self.seed
         player = Player(token, name, folder, seed)
+        player.away_since = player.joined  # no game yet: gone if none starts within the grace
         player.done.set()
         self.players[token] = player
         (folder / "player.json").write_text(
             json.dumps({"name": name, "seed": seed}, indent=1), encoding="utf-8"
         )
-        response = web.HTTPSeeOther("/")
+        response = web.Response(status=303, headers={"Location": "/"})
         response.set_cookie(PLAYER_COOKIE, token, httponly=True, samesite="Lax", path="/")
         return response
 
@@ -296,6 +332,16 @@ class Room(Mode):
         player.done = asyncio.Event()
         autosave = player.folder / "autosave.json"
         command = [sys.executable, "-m", "posim", "play"]
+        problem = await asyncio.to_thread(unreadable_save, autosave)
+        if problem is not None:  # a game that cannot start would end every reload at once
+            kept = autosave.with_name(f"autosave-unreadable-{time.strftime('%Y%m%d-%H%M%S')}.json")
+            with contextlib.suppress(OSError):
+                autosave.replace(kept)
+            if self.server is not None:
+                self.server.say(
+                    f"{player.name}: their save cannot be loaded ({problem}); "
+                    f"kept as {kept.name}, they start the scenario again"
+                )
         if autosave.exists():
             command += ["--load", str(autosave)]
         else:
@@ -406,7 +452,7 @@ class Room(Mode):
             return self.refuse()
         self.revealed = form.get("hide") is None
         await asyncio.to_thread(self.write_results)
-        return web.HTTPSeeOther(f"/room?code={self.code}")
+        return web.Response(status=303, headers={"Location": f"/room?code={self.code}"})
 
     async def handle_room(self, request: web.Request) -> web.StreamResponse:
         from aiohttp import web

@@ -137,13 +137,19 @@ def debrief_section(results: Mapping[str, Any]) -> str:
         parts.append("<p>This scenario has no lesson check (only built-in scenarios do).</p>")
     else:
         better = "lower" if lesson["lower_is_better"] else "higher"
+        warned = html.escape(lesson["warned_against"])
+        finished = lesson["finished_players"]
+        count = (
+            f"<strong>{lesson['beat_it']} of {finished}</strong> finished "
+            f"{'player' if finished == 1 else 'players'} beat <strong>{warned}</strong>"
+            if finished
+            else f"<strong>No player has finished yet</strong>; once they do, this counts "
+            f"how many beat <strong>{warned}</strong>"
+        )
         parts.append(
             f"<p>{html.escape(lesson['lesson'])}</p>"
-            f"<p id='lesson-count'><strong>{lesson['beat_it']} of "
-            f"{lesson['finished_players']}</strong> finished players beat "
-            f"<strong>{html.escape(lesson['warned_against'])}</strong>, the strategy this "
-            f"lesson warns against, on {html.escape(lesson['metric'])} ({better} is better) "
-            "with their own luck.</p>"
+            f"<p id='lesson-count'>{count}, the strategy this lesson warns against, on "
+            f"{html.escape(lesson['metric'])} ({better} is better) with their own luck.</p>"
         )
     return "".join(parts)
 

@@ -51,8 +51,27 @@ def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     columns = [*PLAYER_COLUMNS, *metric_names()]
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(column) is None else row.get(column) for column in columns])
+        writer.writerow([spreadsheet_safe(row.get(column)) for column in columns])
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell a spreadsheet would run as a formula begins."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell: empty for no value; text a spreadsheet would run as a formula quoted.
+
+    Players choose their names, and a trainer opens ``results.csv`` in a
+    spreadsheet: a name such as ``=HYPERLINK(...)`` gets a leading ``'`` so it
+    shows as text (the usual defence against CSV injection).  Numbers are
+    written as they are (a negative net value stays a number).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @dataclass

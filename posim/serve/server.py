@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from posim.serve import addresses, connection, page
 from posim.serve.processes import QUIT_GRACE_SECONDS, Session, Sessions
@@ -123,7 +124,13 @@ class GameServer:
         self.sessions = sessions
         self.host = host
         self.port = port
-        self.public_url = public_url.rstrip("/") if public_url else None
+        if public_url is not None:
+            parts = urlsplit(public_url.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ServeError(
+                    f"--public-url must be an http:// or https:// address, not {public_url!r}"
+                )
+        self.public_url = public_url.strip().rstrip("/") if public_url else None
         self.max_players = max_players
         self.mode = mode or Mode()
         self.say = announce or (lambda message: print(message, flush=True))
@@ -166,11 +173,15 @@ class GameServer:
             headers={"Retry-After": "15"},
         )
 
-    def game_page(self, request: web.Request) -> web.Response:
-        """The page that runs the game in the tab (or says the room is full)."""
+    def game_page(self, request: web.Request, check_full: bool = True) -> web.Response:
+        """The page that runs the game in the tab (or says the room is full).
+
+        ``check_full=False`` serves the page even at the cap: for a tab that
+        takes the place of a game of its own (a room's player reloading).
+        """
         from aiohttp import web
 
-        if self.full:
+        if check_full and self.full:
             return self.full_page()
         base = self.base_url(request)
         websocket_url = re.sub(r"^http", "ws", base) + "/ws"
