@@ -669,7 +669,8 @@ def format_backtest(result: Backtest) -> str:
     lines.append("")
     if result.warnings:
         lines.append(
-            f"{len(result.warnings)} measures are off by more than 15 %: the fitted scenario "
+            f"{len(result.warnings)} measure{'s are' if len(result.warnings) != 1 else ' is'} "
+            "off by more than 15 %: the fitted scenario "
             "does not behave like the history there (see docs/forecasting.md for why a fit "
             "can miss, and edit the scenario)."
         )

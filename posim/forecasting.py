@@ -96,7 +96,8 @@ class Window:
         mean = self.items / self.days
         text = (
             f"Throughput sampled from {self.days} {unit}, {self.first} to {self.last}: "
-            f"{self.items} items done, {mean:.2f} a day, {self.zero_days} days "
+            f"{self.items} item{'s' * (self.items != 1)} done, {mean:.2f} a day, "
+            f"{self.zero_days} day{'s' * (self.zero_days != 1)} "
             f"({self.zero_days / self.days:.0%}) with none. Each trial draws days from this "
             "window at random, with replacement: it assumes the next weeks look like these "
             "(same team, same kind of work, same way of working)."

@@ -597,15 +597,22 @@ def _read_stages(
     notes = []
     if moved_back:
         notes.append(
-            f"{len(moved_back)} items have a stage date earlier than a stage before it "
+            f"{_count(len(moved_back), 'item has', 'items have')} a stage date earlier than a "
+            "stage before it "
             f"(lines {_lines(moved_back)}): read as entering both on the earlier stage's date."
         )
     if after_done:
         notes.append(
-            f"{len(set(after_done))} items entered a stage after their done date "
+            f"{_count(len(set(after_done)), 'item', 'items')} entered a stage after "
+            f"{'its' if len(set(after_done)) == 1 else 'their'} done date "
             f"(lines {_lines(sorted(set(after_done)))}): read as entering it on the done date."
         )
     return History(source, "stages", names, commitment, tuple(items), tuple(notes))
+
+
+def _count(count: int, one: str, many: str) -> str:
+    """``"1 item has"`` / ``"3 items have"``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _lines(lines: Sequence[int], shown: int = 5) -> str:

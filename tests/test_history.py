@@ -195,9 +195,9 @@ def test_dates_out_of_order_and_after_done_are_stated_assumptions(tmp_path: Path
     assert reopened.stages[2] == D(2024, 1, 10)
     assert fine.stages[2] == D(2024, 1, 3)
     assert history.notes == (
-        "1 items have a stage date earlier than a stage before it (lines 2): read as entering "
+        "1 item has a stage date earlier than a stage before it (lines 2): read as entering "
         "both on the earlier stage's date.",
-        "1 items entered a stage after their done date (lines 3): read as entering it on the "
+        "1 item entered a stage after its done date (lines 3): read as entering it on the "
         "done date.",
     )
 
