@@ -257,7 +257,7 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
         CalibrationError: not a stage-dates history, no work column, fewer
             than :data:`MIN_DONE` items done, or a window of one day.
     """
-    from posim.scenario import parse_scenario
+    from posim.scenario import ScenarioError, parse_scenario
 
     if history.layout != "stages":
         raise CalibrationError(
@@ -381,7 +381,21 @@ def fit(history: History, *, history_days: int | None = None, working_days: bool
         saturated=saturated,
         growth=growth,
     )
-    scenario = parse_scenario(text, f"{document['name']}.yaml")
+    try:
+        scenario = parse_scenario(text, f"{document['name']}.yaml")
+    except ScenarioError as error:
+        # A history bigger than posim simulates (hundreds of people, a request every
+        # few minutes): say which limits, not a traceback.
+        raise CalibrationError(
+            "\n".join(
+                [
+                    f"{history.source}: the fitted scenario is beyond posim's limits "
+                    "(docs/limits.md); calibrate a smaller team's or a shorter window's "
+                    "history (--history DAYS):",
+                    *(f"  {problem}" for problem in error.problems),
+                ]
+            )
+        ) from None
     return Fitted(scenario, text, history, first, horizon, working_days, observed, measured)
 
 
@@ -655,7 +669,8 @@ def format_backtest(result: Backtest) -> str:
     lines.append("")
     if result.warnings:
         lines.append(
-            f"{len(result.warnings)} measures are off by more than 15 %: the fitted scenario "
+            f"{len(result.warnings)} measure{'s are' if len(result.warnings) != 1 else ' is'} "
+            "off by more than 15 %: the fitted scenario "
             "does not behave like the history there (see docs/forecasting.md for why a fit "
             "can miss, and edit the scenario)."
         )

@@ -48,6 +48,10 @@ LEVELS = fc.PERCENTILES
 """The confidence levels reported (50, 70, 85, 95)."""
 
 
+MAX_SPAN_DAYS = 36_500
+"""Largest ``--history`` and ``--days`` (100 years): beyond, a date leaves the calendar."""
+
+
 class ForecastError(ValueError):
     """A history or a question that cannot be forecast (one line)."""
 
@@ -96,7 +100,8 @@ class Window:
         mean = self.items / self.days
         text = (
             f"Throughput sampled from {self.days} {unit}, {self.first} to {self.last}: "
-            f"{self.items} items done, {mean:.2f} a day, {self.zero_days} days "
+            f"{self.items} item{'s' * (self.items != 1)} done, {mean:.2f} a day, "
+            f"{self.zero_days} day{'s' * (self.zero_days != 1)} "
             f"({self.zero_days / self.days:.0%}) with none. Each trial draws days from this "
             "window at random, with replacement: it assumes the next weeks look like these "
             "(same team, same kind of work, same way of working)."
@@ -421,11 +426,23 @@ def forecast(
         "trials": trials,
         "seed": seed,
     }
-    window = throughput_window(history, history_days, working_days)
-    when_result = None if when is None else forecast_when(history, when, by=by, **common)
-    how_result = None
-    if days is not None or until is not None:
-        how_result = forecast_how_many(history, days, until=until, **common)
+    for option, value in (("--history", history_days), ("--days", days)):
+        if value is not None and value > MAX_SPAN_DAYS:
+            raise ForecastError(f"{option} must be at most {MAX_SPAN_DAYS:,} days, got {value:,}")
+    try:
+        window = throughput_window(history, history_days, working_days)
+        when_result = None if when is None else forecast_when(history, when, by=by, **common)
+        how_result = None
+        if days is not None or until is not None:
+            how_result = forecast_how_many(history, days, until=until, **common)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, ForecastError):
+            raise
+        # Date arithmetic past year 9999 (or before year 1): --from, --by or --until.
+        raise ForecastError(
+            "the forecast's dates would leave the calendar (years 1 to 9999): "
+            "pick --from, --by or --until well inside it"
+        ) from None
     return Report(history.source, window, when_result, how_result, trials, seed, history.notes)
 
 

@@ -164,8 +164,17 @@ _ISO = re.compile(
     r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _SLASHED = re.compile(r"^(\d{1,2})([/.])(\d{1,2})\2(\d{4})" + _TIME + r"$")
+# Jira's export: ``02/Dec/25 9:30 AM`` (also ``02-Dec-2025``, ``2 Dec 2025``): the month
+# by its English abbreviation, so never ambiguous; a two-digit year is 20YY.
+_NAMED = re.compile(r"^(\d{1,2})([/ -])([A-Za-z]{3})\2(\d{2}|\d{4})" + _TIME + r"$")
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 
-DateOrder = Literal["iso", "mdy", "dmy", "dot"]
+DateOrder = Literal["iso", "mdy", "dmy", "dot", "named"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +187,13 @@ class _Cell:
 
 def _looks_like_date(text: str) -> bool:
     """Whether a cell has the shape of an accepted date (its values not checked)."""
-    return bool(_ISO.match(text) or _SLASHED.match(text))
+    return bool(_ISO.match(text) or _SLASHED.match(text) or _named(text))
+
+
+def _named(text: str) -> re.Match[str] | None:
+    """A ``D/Mon/YY`` cell (Jira) whose month abbreviation is a month."""
+    match = _NAMED.match(text)
+    return match if match and match.group(3).lower() in _MONTHS else None
 
 
 def _column_order(
@@ -188,17 +203,23 @@ def _column_order(
     kinds = set()
     first_big: _Cell | None = None
     second_big: _Cell | None = None
+    unreadable = False
     for cell in cells:
         if _ISO.match(cell.text):
             kinds.add("iso")
+            continue
+        if _named(cell.text):
+            kinds.add("named")
             continue
         match = _SLASHED.match(cell.text)
         if match is None:
             problems.append(
                 f"{source}:{cell.line}: column {column!r}: {cell.text!r} is not a date "
-                "(expected YYYY-MM-DD, M/D/YYYY, D/M/YYYY or D.M.YYYY)"
+                "(expected YYYY-MM-DD, M/D/YYYY, D/M/YYYY, D.M.YYYY or D/Mon/YY; "
+                "for another format pass --date-format)"
             )
-            return None
+            unreadable = True
+            continue
         if match.group(2) == ".":
             kinds.add("dot")
             continue
@@ -207,6 +228,8 @@ def _column_order(
             first_big = cell
         if int(match.group(3)) > 12 and second_big is None:
             second_big = cell
+    if unreadable:
+        return None
     if len(kinds) > 1:
         problems.append(
             f"{source}:{cells[0].line}: column {column!r}: mixes date formats "
@@ -214,8 +237,8 @@ def _column_order(
         )
         return None
     kind = next(iter(kinds))
-    if kind != "slash":
-        return "iso" if kind == "iso" else "dot"
+    if kind in ("iso", "dot", "named"):
+        return kind  # type: ignore[return-value]
     if first_big is not None and second_big is not None:
         problems.append(
             f"{source}:{second_big.line}: column {column!r}: {second_big.text!r} is month/day "
@@ -240,6 +263,14 @@ def _parse(text: str, order: DateOrder) -> dt.date:
         match = _ISO.match(text)
         assert match is not None
         return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    if order == "named":
+        named = _named(text)
+        assert named is not None
+        if named.group(5) is not None and int(named.group(5)) > (12 if named.group(8) else 23):
+            raise ValueError("hour out of range")
+        year = int(named.group(4))
+        year = 2000 + year if year < 100 else year
+        return dt.date(year, _MONTHS[named.group(3).lower()], int(named.group(1)))
     match = _SLASHED.match(text)
     assert match is not None
     first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
@@ -322,13 +353,40 @@ def _read_rows(path: Path, source: str) -> tuple[list[str], list[tuple[int, list
     except csv.Error as error:
         raise HistoryError([f"{source}:{reader.line_num}: {error}"]) from None
     assert header is not None
+    long_rows = [
+        f"{source}:{line}: {len(cells)} cells but the header names {len(header)} columns "
+        "(a separator inside an unquoted cell?)"
+        for line, cells in rows
+        if any(cells[len(header) :])
+    ]
+    _raise(long_rows)
+    # Spreadsheets leave empty columns without a name (``ID,Done,,``): dropped.  An unnamed
+    # column with data is an error; so is a repeated name posim reads (ID, Name, a done
+    # column), while other repeats (Jira repeats Labels, Sprint, Watchers) are numbered.
+    keep = [
+        index
+        for index, name in enumerate(header)
+        if name or any(index < len(cells) and cells[index] for _, cells in rows)
+    ]
+    if len(keep) < len(header):
+        header = [header[index] for index in keep]
+        rows = [(line, [cells[i] for i in keep if i < len(cells)]) for line, cells in rows]
     problems = []
+    read_names = {"id", "link", "name", "title", "summary", *DONE_COLUMN_NAMES}
     seen: dict[str, int] = {}
     for index, name in enumerate(header):
         if not name:
-            problems.append(f"{source}:1: column {index + 1} has no name")
-        elif name.lower() in seen:
-            problems.append(f"{source}:1: column {name!r} appears twice")
+            problems.append(f"{source}:1: column {keep[index] + 1} has no name but holds data")
+            continue
+        lowered = name.lower()
+        if lowered in seen:
+            if lowered in read_names:
+                problems.append(f"{source}:1: column {name!r} appears twice")
+                continue
+            copy = 2
+            while f"{lowered} ({copy})" in seen:
+                copy += 1
+            header[index] = name = f"{name} ({copy})"
         seen[name.lower()] = index
     if problems:
         raise HistoryError(problems)
@@ -434,7 +492,17 @@ def _read_closed(
     name_index = _find(header, "name", "title", "summary")
     link_index = _find(header, "link")
     items = []
+    ids: dict[str, int] = {}
     for line, cells in rows:
+        identifier = _cell(cells, id_index)
+        if identifier and identifier in ids:
+            # Counted twice, it would be throughput that never happened.
+            assert id_index is not None
+            problems.append(
+                f"{source}:{line}: column {header[id_index]!r}: ID {identifier!r} "
+                f"already on line {ids[identifier]}"
+            )
+        ids.setdefault(identifier, line)
         items.append(
             HistoryItem(
                 id=_cell(cells, id_index) or str(line),
@@ -444,6 +512,7 @@ def _read_closed(
                 link=_cell(cells, link_index),
             )
         )
+    _raise(problems)
     return History(source, "closed", (column,), None, tuple(items))
 
 
@@ -528,15 +597,22 @@ def _read_stages(
     notes = []
     if moved_back:
         notes.append(
-            f"{len(moved_back)} items have a stage date earlier than a stage before it "
+            f"{_count(len(moved_back), 'item has', 'items have')} a stage date earlier than a "
+            "stage before it "
             f"(lines {_lines(moved_back)}): read as entering both on the earlier stage's date."
         )
     if after_done:
         notes.append(
-            f"{len(set(after_done))} items entered a stage after their done date "
+            f"{_count(len(set(after_done)), 'item', 'items')} entered a stage after "
+            f"{'its' if len(set(after_done)) == 1 else 'their'} done date "
             f"(lines {_lines(sorted(set(after_done)))}): read as entering it on the done date."
         )
     return History(source, "stages", names, commitment, tuple(items), tuple(notes))
+
+
+def _count(count: int, one: str, many: str) -> str:
+    """``"1 item has"`` / ``"3 items have"``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _lines(lines: Sequence[int], shown: int = 5) -> str:

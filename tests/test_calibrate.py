@@ -212,3 +212,18 @@ def test_a_saturated_history_is_throttled_to_its_pace(tmp_path: Path) -> None:
     loose["team"][0]["count"] = loose["workflow"][0]["wip"] = 40
     result = simulate(Scenario.model_validate(loose), strategy="fifo", seed=2)
     assert result.metrics["throughput_per_day"] > 1.3 * rows["throughput per day"].history
+
+
+def test_a_history_beyond_posims_limits_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 300 items in Dev at once: a team of 300 people, more than a scenario may hold.
+    rows = [f"X{i},2025-01-06,2025-01-06,2025-01-{7 + i % 3:02d}\n" for i in range(300)]
+    path = tmp_path / "huge.csv"
+    path.write_text("ID,Backlog,Dev,Done\n" + "".join(rows), encoding="utf-8")
+    status, _out, err = invoke(capsys, "calibrate", str(path), "-o", str(tmp_path / "s.yaml"))
+    assert status == 2 and "Traceback" not in err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{path}: the fitted scenario is beyond posim's limits")
+    assert any("team.0.count: must be <= 200 (got 300)" in line for line in lines[1:])
+    assert not (tmp_path / "s.yaml").exists()

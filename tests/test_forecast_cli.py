@@ -414,3 +414,31 @@ def test_python_api(tmp_path: Path) -> None:
     how = posim.forecast_how_many(history, 20, trials=2000, seed=3)
     assert how.items[50] >= how.items[95]
     assert posim.forecast_when(path, 30, trials=2000, seed=3).days == when.days  # a path works too
+
+
+def test_the_assumptions_line_counts_in_good_english(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("ID,Done\n1,2024-01-01\n2,2024-01-03\n3,2024-01-03\n", encoding="utf-8")
+    status, out, _err = invoke(capsys, "forecast", str(path), "--when", "2")
+    assert status == 0
+    assert "3 items done, 1.00 a day, 1 day (33%) with none." in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--when", "3", "--history", "1000000"], "--history must be at most 36,500 days"),
+        (["--days", "100000000"], "--days must be at most 36,500 days"),
+        (["--when", "3", "--from", "9999-12-30"], "the forecast's dates would leave the calendar"),
+    ],
+)
+def test_dates_past_the_calendar_are_errors_not_tracebacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("ID,Done\n1,2024-01-01\n2,2024-01-03\n3,2024-01-03\n", encoding="utf-8")
+    status, _out, err = invoke(capsys, "forecast", str(path), *args)
+    assert status == 2
+    assert err.startswith(expected) and len(err.splitlines()) == 1

@@ -83,7 +83,8 @@ def test_bad_cells_are_reported_all_at_once(tmp_path: Path) -> None:
     found = problems(path)
     assert found == [
         f"{path}:4: column 'Done': 'next week' is not a date "
-        "(expected YYYY-MM-DD, M/D/YYYY, D/M/YYYY or D.M.YYYY)"
+        "(expected YYYY-MM-DD, M/D/YYYY, D/M/YYYY, D.M.YYYY or D/Mon/YY; "
+        "for another format pass --date-format)"
     ]
     path = write(tmp_path, "Title,Done\nA,2024-02-30\nB,2024-13-01\n", "days.csv")
     assert problems(path) == [
@@ -194,9 +195,9 @@ def test_dates_out_of_order_and_after_done_are_stated_assumptions(tmp_path: Path
     assert reopened.stages[2] == D(2024, 1, 10)
     assert fine.stages[2] == D(2024, 1, 3)
     assert history.notes == (
-        "1 items have a stage date earlier than a stage before it (lines 2): read as entering "
+        "1 item has a stage date earlier than a stage before it (lines 2): read as entering "
         "both on the earlier stage's date.",
-        "1 items entered a stage after their done date (lines 3): read as entering it on the "
+        "1 item entered a stage after its done date (lines 3): read as entering it on the "
         "done date.",
     )
 
@@ -207,7 +208,8 @@ def test_stage_date_problems_name_the_cell(tmp_path: Path) -> None:
     # Doing is mostly dates: a date column with a bad cell, not a text column.
     assert problems(path) == [
         f"{path}:2: column 'Doing': 'soon' is not a date "
-        "(expected YYYY-MM-DD, M/D/YYYY, D/M/YYYY or D.M.YYYY)"
+        "(expected YYYY-MM-DD, M/D/YYYY, D/M/YYYY, D.M.YYYY or D/Mon/YY; "
+        "for another format pass --date-format)"
     ]
     text = "ID,Backlog,Doing,Done\n1,2024-01-01,2024-01-32,2024-01-04\n1,2024-01-01,2024-01-02,\n,2024-01-01,,\n"
     path = write(tmp_path, text, "stages.csv")
@@ -262,3 +264,67 @@ def test_reading_a_history_loads_no_engine_numpy_or_ui(tmp_path: Path) -> None:
     )
     assert "posim.history" in loaded
     assert not {"posim.engine", "posim.scenario", "numpy", "simpy", "textual", "rich"} & loaded
+
+
+# --- real exports (found by QA with tracker exports) -----------------------------------------
+
+
+def test_jira_dates_with_month_names_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "Issue key,Summary,Status,Created,Resolved\n"
+        'PROJ-1,"Fix, it",Done,02/Jan/24 9:05 AM,06/Jan/24 02:00 PM\n'
+        "PROJ-2,Other,Done,03/Feb/24 11:59 PM,\n"
+        "PROJ-3,Third,Done,03-Feb-2024,05-Mar-2024\n",
+    )
+    history = read_history(path)
+    assert history.layout == "closed"
+    assert [item.done for item in history.items] == [D(2024, 1, 6), None, D(2024, 3, 5)]
+    path = write(tmp_path, "Key,Resolved\nA,06/Foo/24\nB,06/Jan/24 13:00 PM\n", "bad.csv")
+    found = problems(path)
+    assert found[0].startswith(f"{path}:2: column 'Resolved': '06/Foo/24' is not a date")
+    assert "--date-format" in found[0]
+
+
+def test_every_unreadable_cell_is_listed(tmp_path: Path) -> None:
+    path = write(tmp_path, "ID,Done\n1,01/02/24\n2,2024-01-03\n3,01/04/24\n")
+    assert [problem.split(":")[1] for problem in problems(path)] == ["2", "4"]
+
+
+def test_trailing_unnamed_empty_columns_are_dropped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, 'ID,Name,Done,,\n1,"two\nlines, comma",2024-01-02,,\n2,b,2024-01-04,,\n,,,,\n'
+    )
+    history = read_history(path)
+    assert [item.done for item in history.items] == [D(2024, 1, 2), D(2024, 1, 4)]
+    assert history.items[0].name == "two\nlines, comma"
+    path = write(tmp_path, "ID,Done,\n1,2024-01-02,x\n2,2024-01-04,\n", "data.csv")
+    assert problems(path) == [f"{path}:1: column 3 has no name but holds data"]
+
+
+def test_repeated_columns_posim_does_not_read_are_numbered(tmp_path: Path) -> None:
+    path = write(tmp_path, "ID,Labels,Labels,Done\n1,a,b,2024-01-02\n2,c,d,2024-01-04\n")
+    assert len(read_history(path).items) == 2
+    path = write(tmp_path, "ID,Done,Done\n1,2024-01-02,\n", "done.csv")
+    assert problems(path) == [f"{path}:1: column 'Done' appears twice"]
+
+
+def test_duplicate_ids_in_closed_dates_are_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "ID,Done\n1,2024-01-02\n2,2024-01-03\n1,2024-01-04\n")
+    assert problems(path) == [f"{path}:4: column 'ID': ID '1' already on line 2"]
+
+
+def test_rows_longer_than_the_header_are_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "ID,Name,Done\n1,a,2024-01-02\n2,b, c,2024-01-03\n3,c,2024-01-04,,\n")
+    assert problems(path) == [
+        f"{path}:3: 4 cells but the header names 3 columns (a separator inside an unquoted cell?)"
+    ]
+
+
+def test_european_excel_export_bom_semicolons_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_bytes(
+        "\ufeffID;Titel;Erledigt;Done\r\n1;a;x;5.3.2024\r\n2;b;y;18.3.2024\r\n".encode()
+    )
+    history = read_history(path)
+    assert [item.done for item in history.items] == [D(2024, 3, 5), D(2024, 3, 18)]
