@@ -12,6 +12,7 @@ is a terminal.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -1094,6 +1095,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     '--runs': ...``) with status 2 instead of Typer's framed message.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with stdout closed (`posim run ... >&-`)
+        print("posim: cannot write to standard output: it is closed", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
     try:
         status = app(args=args, prog_name="posim", standalone_mode=False)
     except PipeClosed:
@@ -1111,6 +1115,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("posim: interrupted", file=sys.stderr)
         sys.exit(130)
+    except OSError as error:
+        # A full disk or a device that takes nothing (stdout on /dev/full, an --out
+        # on a full file system): one line, status 2, no traceback.
+        if error.errno not in _CANNOT_WRITE:
+            raise
+        _end_cannot_write(error)
     except Exception as error:
         # A user strategy that fails while running (in this process or in a
         # worker) is the user's input: one line, status 2, no traceback.
@@ -1126,7 +1136,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _end_with_closed_stdout()
+    except OSError as error:
+        if error.errno not in _CANNOT_WRITE:
+            raise
+        _end_cannot_write(error)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+_CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
+"""Write errors that are the machine's state, not posim's fault: told in one line."""
+
+
+def _end_cannot_write(error: OSError) -> NoReturn:
+    """One line on stderr and status 2 for a write that the system refused."""
+    # Nothing more reaches the refused stream: os._exit below skips its flush.
+    where = f" {error.filename}" if error.filename else ""
+    print(f"posim: cannot write{where}: {error.strerror or error}", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(USAGE_ERROR)  # skip interpreter-exit flushes of the refused stream
 
 
 def _end_with_closed_stdout() -> NoReturn:

@@ -562,3 +562,27 @@ def test_sweep_table_prints_scenario_text_as_is(
     )  # fmt: skip
     assert code == 0, err
     assert MARKUP_NAME in out
+
+
+@pytest.mark.parametrize("args", [["scenarios", "--json"], ["schema"], ["validate", "tutorial"]])
+def test_a_stdout_that_takes_nothing_is_one_line_not_a_traceback(args: list[str]) -> None:
+    """stdout on /dev/full (a full disk) or closed: one line on stderr, status 2."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "posim", *args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == ["posim: cannot write: No space left on device"]
+    closed = subprocess.run(
+        command,
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        close_fds=True,
+        preexec_fn=lambda: __import__("os").close(1),
+    )
+    assert closed.returncode == 2, closed.stderr
+    assert closed.stderr.splitlines() == ["posim: cannot write to standard output: it is closed"]
