@@ -59,16 +59,17 @@ async def test_the_worker_finishes_and_fills_same_luck_over_seeds_and_the_lesson
         return original(*args, **kwargs)
 
     monkeypatch.setattr(debrief, "build", spy)
+    original_show = DebriefScreen.show_progress
+
+    def record(self: DebriefScreen, done: int, total: int) -> None:
+        calls.append((done, total, self.document is None))
+        original_show(self, done, total)
+
+    # On the class, before the screen exists: a fast worker cannot report before the spy.
+    monkeypatch.setattr(DebriefScreen, "show_progress", record)
     app = finished_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await debrief_of(app, pilot)
-        original_show = screen.show_progress
-
-        def record(done: int, total: int) -> None:
-            calls.append((done, total, screen.document is None))
-            original_show(done, total)
-
-        monkeypatch.setattr(screen, "show_progress", record)
         title = str(screen.query_one("#debrief-title").render())
         assert "seed 7" in title
         assert "The lesson's metric, cost_of_delay: " in title
