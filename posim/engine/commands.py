@@ -120,3 +120,24 @@ def describe(command: Command) -> str:
     """A short human-readable form, used in records and logs."""
     args = ", ".join(f"{k}={v}" for k, v in asdict(command).items())
     return f"{command_name(command)}({args})"
+
+
+def plain(command: Command) -> str:
+    """A command as a player says it: ``accept #12``, ``answer #5``, ``report to Sales``."""
+    if isinstance(command, Accept):
+        where = "the bottom" if command.rank is None else f"rank {command.rank + 1}"
+        return f"accept #{command.item} at {where}"
+    if isinstance(command, Decline):
+        return f"decline #{command.item}"
+    if isinstance(command, Answer):
+        return f"answer #{command.item}'s question"
+    if isinstance(command, Report):
+        status = command.status.replace("_", " ")
+        return f"report to {command.stakeholder} ({status}, day {command.forecast_day:g})"
+    if isinstance(command, Reorder):
+        return f"move #{command.item} to rank {command.rank + 1}"
+    if isinstance(command, Commit):
+        return f"commit #{command.item}"
+    if isinstance(command, SetWip):
+        return f"WIP limit of {command.column}: {command.limit or 'none'}"
+    return describe(command)  # pragma: no cover - every command is listed above

@@ -165,6 +165,31 @@ class Item:
         pos = self.route_pos + 1
         return self.route[pos] if pos < len(self.route) else -1
 
+    def view(self, activities: list[str]) -> ItemView:
+        """What a product owner can see of this item (``activities``: the column names)."""
+        return ItemView(
+            id=self.id,
+            title=self.title,
+            kind=self.kind,
+            cls=self.cls,
+            value=self.value,
+            cost_of_delay=self.cost_of_delay,
+            estimate=self.estimate,
+            estimate_total=self.estimate_total,
+            requester=self.requester,
+            influence=self.influence,
+            product=self.product,
+            due=self.due,
+            arrived=self.arrived,
+            tiebreak=self.tiebreak,
+            state=self.state,
+            column=activities[self.column] if self.column >= 0 else None,
+            blocked=self.active_block,
+            started=self.started,
+            done=self.done,
+            committed=self.committed,
+        )
+
     def delivered_value(self) -> float:
         """Value realised by a done item (fixed-date items lose value when late)."""
         if self.done is None:

@@ -33,6 +33,35 @@ SortKey = tuple[float, ...]
 """A sort key: lower goes first."""
 
 
+class ItemFacts(Protocol):
+    """What a built-in ordering may read of an item: facts a product owner can see.
+
+    Both :class:`~posim.engine.items.ItemView` (what user strategies get) and the
+    engine's live :class:`~posim.engine.items.Item` satisfy it, so a built-in key
+    is given the live item on the hot path without building a view, and still
+    cannot read its hidden luck (mypy checks every key against this protocol).
+    """
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def cls(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def cost_of_delay(self) -> float: ...
+    @property
+    def estimate_total(self) -> float: ...
+    @property
+    def influence(self) -> float: ...
+    @property
+    def due(self) -> float | None: ...
+    @property
+    def arrived(self) -> float: ...
+    @property
+    def tiebreak(self) -> float: ...
+
+
 @runtime_checkable
 class Ordering(Protocol):
     """What an ordering strategy provides."""
@@ -55,22 +84,22 @@ class BuiltinOrdering:
     """The name used on the command line."""
     rule: str
     """What it does, in one line."""
-    key: Callable[[ItemView], SortKey]
+    key: Callable[[ItemFacts], SortKey]
     """The sort key (lower first); ties always fall back to the item id."""
 
-    def priority(self, item: ItemView, now: float) -> SortKey:
+    def priority(self, item: ItemFacts, now: float) -> SortKey:
         """Sort key for ``item`` (lower first)."""
         return self.key(item)
 
 
-def _wsjf(item: ItemView) -> float:
+def _wsjf(item: ItemFacts) -> float:
     return -item.cost_of_delay / max(item.estimate_total, 1e-9)
 
 
 _CLASS_ORDER = {"expedite": 0.0, "fixed_date": 1.0, "standard": 2.0, "intangible": 3.0}
 
 
-def _cos(item: ItemView) -> SortKey:
+def _cos(item: ItemFacts) -> SortKey:
     cls = _CLASS_ORDER.get(item.cls, 2.0)
     if item.cls == "fixed_date" and item.due is not None:
         return (cls, item.due - item.estimate_total, float(item.id))

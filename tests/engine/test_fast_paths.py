@@ -98,7 +98,7 @@ def test_a_human_game_replays_the_same_with_records_on_or_off(name: str) -> None
             sim.apply(Accept(item.id))
         for item in list(sim.questions):
             sim.apply(Answer(item.id))
-        for stakeholder in list(sim.po.reviews_due):
+        for stakeholder in list(sim.books.reviews_due):
             sim.apply(Report(stakeholder, "on_track", sim.now + 10.0))
     played = sim.result()
     assert any(isinstance(command, Accept) for _, command in sim.commands)
