@@ -32,6 +32,7 @@ import simpy
 from posim.engine.clock import Clock, Due
 from posim.engine.items import CLASS_RANK, Item
 from posim.engine.records import Recorder
+from posim.engine.strategies import Key
 from posim.engine.team import MemberState
 from posim.scenario import Effect, Scenario
 
@@ -70,6 +71,7 @@ class Board:
         """How many members wait for work (present or not)."""
         self.backlog: list[Item] = []
         self._backlog_keys: list[Any] = []
+        """The backlog's keys, in step with it (None: placed by a person)."""
         self.ready: dict[int, Item] = {}
         self.done_items: list[Item] = []
         self.done_days: list[float] = []
@@ -88,9 +90,11 @@ class Board:
         self.speed = [1.0] * ncols
         """Multiplier of everyone's efficiency per column (effects change it)."""
         # Hooks (set by the simulation).
-        self.priority: Callable[[Item], Any] = lambda item: None
+        self.priority: Callable[[Item], Key | None] = lambda item: None
         """The product owner's backlog key of an item (None: a person places it)."""
-        self.pull_rank: Callable[[Item, Any], Any] = lambda item, key: (float(item.commit_seq),)
+        self.pull_rank: Callable[[Item, Key | None], Key] = lambda item, key: (
+            float(item.commit_seq),
+        )
         """The product owner's rank of a committed item in the pull queues."""
         self.refill: Callable[[], None] | None = None
         """Continuous replenishment: called when Ready may have room (None: meetings do it)."""
@@ -115,11 +119,12 @@ class Board:
         if refill and self.refill is not None and self.ready_has_room():
             self.refill()
 
-    def _remove_from_backlog(self, item: Item) -> Any:
+    def _remove_from_backlog(self, item: Item) -> Key | None:
         """Take ``item`` out of the backlog; return the sort key it had there."""
         position = 0 if self.backlog[0] is item else self.backlog.index(item)
         del self.backlog[position]
-        return self._backlog_keys.pop(position)
+        key: Key | None = self._backlog_keys.pop(position)
+        return key
 
     def reorder(self, item: Item, rank: int) -> None:
         """Move a backlog item to ``rank`` (a person's order: no key)."""

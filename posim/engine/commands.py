@@ -100,7 +100,7 @@ def to_json(command: Command) -> dict[str, Any]:
     return {"type": command_name(command), **asdict(command)}
 
 
-def from_json(data: Any) -> Command:
+def from_json(data: object) -> Command:
     """Build a command from :func:`to_json`'s form; raises :class:`CommandError`."""
     if not isinstance(data, dict) or data.get("type") not in COMMAND_TYPES:
         raise CommandError(f"not a command: {data!r}")

@@ -142,7 +142,8 @@ class Item:
         self.finished_here = False
         self.worker: str | None = None
         self.commit_seq = 0
-        self.pull_key: tuple[int, float, int] = (1, 0.0, 0)
+        self.pull_key: tuple[int, float | tuple[float, ...], int] = (1, 0.0, 0)
+        """(class-of-service rank, the product owner's rank, id): lower is pulled first."""
         self.committed: float | None = None
         self.started: float | None = None
         self.done: float | None = None

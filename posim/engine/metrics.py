@@ -229,11 +229,17 @@ def score_of(items: list[Item], metrics: dict[str, float | None], horizon: float
     )
 
 
-def item_rows(items: list[Item], activities: list[str]) -> list[dict[str, Any]]:
+Cell = str | float | bool | None
+"""A value in an item row (ids and counts are ints, which are floats to the type checker)."""
+Row = dict[str, Cell]
+"""One item's row: :data:`ITEM_FIELDS_BASE` then ``entered_<column>``."""
+
+
+def item_rows(items: list[Item], activities: list[str]) -> list[Row]:
     """One row per item with every timestamp (the per-item CSV)."""
     rows = []
     for item in items:
-        row: dict[str, Any] = {
+        row: Row = {
             "id": item.id,
             "title": item.title,
             "kind": item.kind,

@@ -24,9 +24,11 @@ from typing import Any, Protocol
 
 from posim.engine import commands as cmd
 from posim.engine.items import Item, ItemView
+from posim.engine.reporting import Suggestion
 from posim.engine.snapshot import Snapshot
 from posim.engine.strategies import (
     BuiltinOrdering,
+    Key,
     Ordering,
     SortKey,
     StrategyError,
@@ -62,7 +64,7 @@ class Desk(Protocol):
         """Book PO attention; return when it is done."""
         ...
 
-    def suggested_report(self, stakeholder: str, policy: str) -> tuple[cmd.Status, float]:
+    def suggested_report(self, stakeholder: str, policy: str) -> Suggestion:
         """What reporting ``policy`` would tell ``stakeholder`` now."""
         ...
 
@@ -89,11 +91,11 @@ class ProductOwner:
     reporting = "human"
     """The reporting policy name."""
 
-    def priority(self, item: Item) -> Any:
+    def priority(self, item: Item) -> Key | None:
         """Backlog sort key for an arriving item (None: a person places it)."""
         return None
 
-    def pull_rank(self, item: Item, backlog_key: Any) -> Any:
+    def pull_rank(self, item: Item, backlog_key: Key | None) -> Key:
         """Rank of a committed item in the pull queues (lower first)."""
         return (float(item.commit_seq),)
 
@@ -157,13 +159,16 @@ class StrategyPO(ProductOwner):
             self.ordering.key if isinstance(self.ordering, BuiltinOrdering) else None
         )
 
-    def priority(self, item: Item) -> Any:
+    def priority(self, item: Item) -> Key:
         """The ordering's key (computed once, when the item enters the backlog)."""
         if self._fast_key is not None:
             return self._fast_key(item)
         desk = self.desk
-        key = self._user_call("priority", self.ordering.priority, desk.view(item), desk.now)
-        return check_key(key, self.label)
+        key: Key = check_key(
+            self._user_call("priority", self.ordering.priority, desk.view(item), desk.now),
+            self.label,
+        )
+        return key
 
     def _user_call(self, method: str, function: Callable[..., Any], *args: Any) -> Any:
         """Call a user strategy's method; its failure becomes a one-line StrategyError."""
@@ -174,7 +179,7 @@ class StrategyPO(ProductOwner):
                 f"strategy {self.label!r}: {method}() raised {type(error).__name__}: {error}"
             ) from None
 
-    def pull_rank(self, item: Item, backlog_key: Any) -> Any:
+    def pull_rank(self, item: Item, backlog_key: Key | None) -> Key:
         """Committed items are pulled in the ordering's order too (the backlog key)."""
         if backlog_key is None:
             return self.priority(item)
@@ -227,5 +232,5 @@ class StrategyPO(ProductOwner):
         """Report to the stakeholder with the reporting policy."""
         desk = self.desk
         desk.attention(self.review_hours, desk.now)
-        status, day = desk.suggested_report(name, self.reporting)
-        desk.apply(cmd.Report(name, status, day), automatic=True)
+        suggestion = desk.suggested_report(name, self.reporting)
+        desk.apply(cmd.Report(name, suggestion.status, suggestion.forecast_day), automatic=True)

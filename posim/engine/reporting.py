@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from dataclasses import dataclass
 
 from posim.engine import forecast as fc
 from posim.engine.board import Board
@@ -38,6 +39,16 @@ FORECAST_LEVEL = 85
 """The percentile an honest report promises."""
 AT_RISK_MARGIN_DAYS = 0.0
 """An honest report says at risk when its forecast is later than the promise by more than this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """What a reporting policy would tell a stakeholder now."""
+
+    status: Status
+    forecast_day: float
+    forecast: fc.Forecast | None
+    """The forecast behind an honest report (None: another policy)."""
 
 
 class Reporter:
@@ -114,28 +125,40 @@ class Reporter:
 
         With no throughput yet, the optimistic day stands in.
         """
+        return self._honest(name)[0]
+
+    def _honest(self, name: str) -> tuple[float, fc.Forecast]:
         forecast = self.forecast(name)
         if not forecast.has_data:
-            return self.optimistic_day(self.books.open_items(name))
+            return self.optimistic_day(self.books.open_items(name)), forecast
         day = forecast.percentiles[FORECAST_LEVEL]
-        return day if math.isfinite(day) else self.horizon * 2
+        return (day if math.isfinite(day) else self.horizon * 2), forecast
 
     def suggest(self, policy: str, name: str) -> tuple[Status, float]:
         """The status and forecast day ``policy`` gives stakeholder ``name`` now."""
+        suggestion = self.suggestion(policy, name)
+        return suggestion.status, suggestion.forecast_day
+
+    def suggestion(self, policy: str, name: str) -> Suggestion:
+        """What ``policy`` tells stakeholder ``name`` now, with the forecast behind it."""
         previous = self.books.stakeholders[name].last_report
         if policy == "green":
             # Never move a promise: while the promised items are not all done,
             # repeat the day; only a new set of items gets a new (optimistic) day.
             if previous is not None:
-                return "on_track", previous.forecast_day
-            return "on_track", round(self.optimistic_day(self.books.open_items(name)), 1)
+                return Suggestion("on_track", previous.forecast_day, None)
+            day = round(self.optimistic_day(self.books.open_items(name)), 1)
+            return Suggestion("on_track", day, None)
         if policy == "optimistic":
             day = round(self.optimistic_day(self.books.open_items(name)), 1)
             if previous is not None and day > previous.forecast_day:
-                return "at_risk", day
-            return "on_track", day
-        day = round(self.honest_day(name), 1)
+                return Suggestion("at_risk", day, None)
+            return Suggestion("on_track", day, None)
+        if policy != "honest":
+            raise ValueError(f"unknown reporting policy {policy!r}")
+        exact, forecast = self._honest(name)
+        day = round(exact, 1)
         if previous is not None and day > previous.forecast_day + AT_RISK_MARGIN_DAYS:
             late = self.clock.now > previous.forecast_day
-            return ("late" if late else "at_risk"), day
-        return "on_track", day
+            return Suggestion("late" if late else "at_risk", day, forecast)
+        return Suggestion("on_track", day, forecast)

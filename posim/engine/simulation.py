@@ -47,7 +47,7 @@ from posim.engine.metrics import Result, compute_metrics, item_rows, score_of
 from posim.engine.po import HumanPO, ProductOwner, StrategyPO
 from posim.engine.randomness import Streams
 from posim.engine.records import Record, Recorder
-from posim.engine.reporting import Reporter
+from posim.engine.reporting import Reporter, Suggestion
 from posim.engine.snapshot import (
     ColumnView,
     MemberView,
@@ -244,21 +244,21 @@ class Simulation:
         """Book ``hours`` of PO attention no earlier than ``earliest``; return when done."""
         return self.books.attention(hours, earliest)
 
-    def suggested_report(
-        self, stakeholder: str, policy: str = "honest"
-    ) -> tuple[cmd.Status, float]:
-        """The status and forecast day reporting ``policy`` would give ``stakeholder`` now.
+    def suggested_report(self, stakeholder: str, policy: str = "honest") -> Suggestion:
+        """What reporting ``policy`` would tell ``stakeholder`` now, and the forecast behind it.
 
         The game offers the player this suggestion (``honest``: the 85th
-        percentile of the Monte Carlo forecast a strategy reports).
+        percentile of the same Monte Carlo forecast a strategy reports, with
+        the optimistic day while nothing is done yet).  Reads, never writes:
+        the forecast draws from its own stream, never the luck's.
         """
         if stakeholder not in self.books.stakeholders:
             raise cmd.CommandError(f"no stakeholder {stakeholder!r}")
-        return self.reporter.suggest(policy, stakeholder)
+        return self.reporter.suggestion(policy, stakeholder)
 
-    def suggested_reports(self, policy: str = "honest") -> dict[str, tuple[cmd.Status, float]]:
-        """:meth:`suggested_report` for every stakeholder whose review is due."""
-        return {name: self.suggested_report(name, policy) for name in self.books.reviews_due}
+    def suggested_reports(self, policy: str = "honest") -> dict[str, Suggestion]:
+        """:meth:`suggested_report` for every stakeholder."""
+        return {name: self.suggested_report(name, policy) for name in self.books.stakeholders}
 
     def view(self, item: Item) -> ItemView:
         """What a PO can see of ``item``."""

@@ -25,12 +25,15 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from types import ModuleType
+from typing import Protocol, TypeGuard, cast, runtime_checkable
 
 from posim.engine.items import ItemView
 
 SortKey = tuple[float, ...]
 """A sort key: lower goes first."""
+Key = float | tuple[float, ...]
+"""What an ordering's ``priority`` returns: a number or a tuple of numbers (lower first)."""
 
 
 class ItemFacts(Protocol):
@@ -71,7 +74,7 @@ class Ordering(Protocol):
         """The strategy's name."""
         ...
 
-    def priority(self, item: ItemView, now: float) -> Any:
+    def priority(self, item: ItemView, now: float) -> Key:
         """Sort key for ``item`` (lower first); called once when it enters the backlog."""
         ...
 
@@ -209,11 +212,11 @@ def resolve_ordering(name: str) -> Ordering:
     return instance  # type: ignore[no-any-return]
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value))
 
 
-def check_key(key: Any, label: str) -> Any:
+def check_key(key: object, label: str) -> Key:
     """A user ordering's sort key, checked: a number or a tuple (or list) of numbers.
 
     Keys of other types (text, ``None``, mixed) cannot be compared with each
@@ -224,7 +227,7 @@ def check_key(key: Any, label: str) -> Any:
     if _is_number(key):
         return key
     if isinstance(key, tuple | list) and key and all(_is_number(part) for part in key):
-        return tuple(key)
+        return tuple(cast(float, part) for part in key)
     shown = repr(key)
     if len(shown) > 60:
         shown = shown[:57] + "..."
@@ -234,7 +237,7 @@ def check_key(key: Any, label: str) -> Any:
     )
 
 
-def _load_module(target: str, spec: str) -> Any:
+def _load_module(target: str, spec: str) -> ModuleType:
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target)
         if not path.is_file():

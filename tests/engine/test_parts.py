@@ -179,3 +179,31 @@ def test_the_product_owner_writes_nothing_of_the_simulation() -> None:
                 if not (isinstance(owner, ast.Name) and owner.id == "self"):
                     writes.append(ast.unparse(target))
     assert writes == []
+
+
+def test_daily_trust_reads_the_engines_history() -> None:
+    """Two changes on one day: the day ends at the second one's value (nothing re-applied)."""
+    from posim.engine.trust import daily_trust
+
+    history = [(0.0, 60.0, "start"), (2.5, 50.0, "late"), (2.5, 45.0, "late"), (3.5, 35.0, "x")]
+    assert daily_trust(history, 4) == [60.0, 60.0, 45.0, 35.0]
+    sim = Simulation(load_scenario("loud-stakeholder"), 2, "fifo", "green")
+    sim.run()
+    for person in sim.snapshot().stakeholders:
+        series = daily_trust(person.trust_history, sim.horizon)
+        assert len(series) == int(sim.horizon)
+        assert series[-1] == person.trust == sim.stakeholders[person.name].trust
+
+
+def test_the_suggested_report_is_the_honest_strategys_report() -> None:
+    """The game's suggestion and an honest strategy's report are one computation."""
+    scenario = load_scenario("launch-date")
+    sim = Simulation(scenario, 4, "wsjf", "honest")
+    sim.run_until(30)
+    twin = Simulation(scenario, 4, "wsjf", "honest")
+    twin.run_until(30)
+    for name in sim.stakeholders:
+        suggestion = sim.suggested_report(name)
+        assert (suggestion.status, suggestion.forecast_day) == twin.reporter.suggest("honest", name)
+        if suggestion.forecast is not None and suggestion.forecast.has_data:
+            assert suggestion.forecast_day == round(suggestion.forecast.percentiles[85], 1)
