@@ -116,9 +116,21 @@ def from_json(data: object) -> Command:
     return command
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def describe(command: Command) -> str:
-    """A short human-readable form, used in records and logs."""
-    args = ", ".join(f"{k}={v}" for k, v in asdict(command).items())
+    """A short human-readable form, used in records and logs.
+
+    ``Accept(item=4, rank=None)``: every field by name (read directly, not
+    through ``asdict``, which deep-copies: a record per automatic decision
+    made it the largest cost of keeping records).
+    """
+    cls = type(command)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(command))
+    args = ", ".join([f"{name}={getattr(command, name)}" for name in names])
     return f"{command_name(command)}({args})"
 
 
