@@ -81,10 +81,10 @@ class Reporter:
         if not mine:
             return 0, mine
         in_flow = len(board.ready) + sum(board.counts)
-        last_backlog = -1
-        for position, item in enumerate(board.backlog):
-            if item.requester == name:
-                last_backlog = position
+        backlog = board.backlog
+        last_backlog = len(backlog) - 1  # scanned from the end: the last is usually near it
+        while last_backlog >= 0 and backlog[last_backlog].requester != name:
+            last_backlog -= 1
         return in_flow + last_backlog + 1, mine
 
     def optimistic_day(self, mine: list[Item]) -> float:
