@@ -207,3 +207,27 @@ def test_the_suggested_report_is_the_honest_strategys_report() -> None:
         assert (suggestion.status, suggestion.forecast_day) == twin.reporter.suggest("honest", name)
         if suggestion.forecast is not None and suggestion.forecast.has_data:
             assert suggestion.forecast_day == round(suggestion.forecast.percentiles[85], 1)
+
+
+def test_stepping_records_each_event_at_its_own_day() -> None:
+    """``Clock.step`` moves the day before an event's callbacks run: one event at a
+    time (the game's ``run_through``) records exactly what ``run`` records."""
+    scenario = load_scenario("tutorial")
+    stepped = Simulation(scenario, 3, strategy="wsjf")
+    while stepped.env.peek_day() < stepped.horizon:
+        stepped.env.step()
+    stepped.run()
+    straight = Simulation(scenario, 3, strategy="wsjf")
+    straight.run()
+    assert stepped.records == straight.records
+
+
+def test_run_through_the_horizon_closes_the_books_without_the_horizon_days_events() -> None:
+    scenario = load_scenario("tutorial")
+    game = Simulation(scenario, 3, strategy=None)
+    assert game.run_through(game.horizon + 5) is False
+    assert game.books.closed and game.now == game.horizon
+    plain = Simulation(scenario, 3, strategy=None)
+    plain.run()
+    assert game.records == plain.records
+    assert game.snapshot().metrics == game.result().metrics
