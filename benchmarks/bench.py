@@ -68,6 +68,9 @@ TARGETS: dict[str, tuple[str, float]] = {
     "a_vs_simpy": (">=", 0.5),
     "a_vs_ciw": (">=", 1.0),
     "a_linear": ("<=", 2.2),
+    "a2_vs_textbook": (">=", 0.6),
+    "a2_vs_ciw": (">=", 1.0),
+    "a2_records_cost": ("<=", 2.0),
     "b_linear": ("<=", 2.2),
     "c_linear": ("<=", 2.2),
     "jobs_speedup": (">=", 1.7),
@@ -83,6 +86,10 @@ MM3_SERVERS = 3
 MM3_LOAD = 0.8
 MM3_SERVICE_RATE = 4.0
 """Items per day one member finishes in the M/M/3 flow (mean work 0.25 day)."""
+A2_SERVICE_RATE = 1.0
+"""Flow (a'): mean work 1 day, so 2.4 items a day arrive at load 0.8."""
+A2_REPORT_EVERY = 10.0
+"""Flow (a'): days between the stakeholder's status reviews."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,8 @@ class Sizes:
     """Replications of the two ``posim run`` memory measurements."""
     startup_repeats: int
     """Start-up timings per command (best of)."""
+    a2_horizon: float = 3650
+    """Horizon of flow (a'), the M/M/3 flow with reviews (scenarios allow 3,650 days)."""
 
 
 FULL = Sizes(
@@ -126,6 +135,7 @@ TINY = Sizes(
     heavy_horizon=20,
     memory_runs=(1, 2),
     startup_repeats=1,
+    a2_horizon=40,
 )
 
 
@@ -134,9 +144,15 @@ TINY = Sizes(
 # --------------------------------------------------------------------------
 
 
-def mm3_scenario(horizon: float) -> dict[str, Any]:
-    """Flow (a): one column, three members, Poisson arrivals, exponential work, load 0.8."""
-    arrival_rate = MM3_LOAD * MM3_SERVERS * MM3_SERVICE_RATE
+def mm3_scenario(
+    horizon: float, service_rate: float = MM3_SERVICE_RATE, report_every: float | None = None
+) -> dict[str, Any]:
+    """Flow (a): one column, three members, Poisson arrivals, exponential work, load 0.8.
+
+    Flow (a'): the same at ``service_rate`` 1 (2.4 items a day), the stakeholder
+    reported to every ``report_every`` days (an honest forecast at each review).
+    """
+    arrival_rate = MM3_LOAD * MM3_SERVERS * service_rate
     return {
         "posim": 1,
         "name": "bench-mm3",
@@ -150,10 +166,11 @@ def mm3_scenario(horizon: float) -> dict[str, Any]:
                     "every": {"dist": "exponential", "mean": 1.0 / arrival_rate},
                     "template": "job",
                 },
+                **({} if report_every is None else {"report_every": report_every}),
             }
         ],
         "templates": {
-            "job": {"effort": {"work": {"dist": "exponential", "mean": 1.0 / MM3_SERVICE_RATE}}}
+            "job": {"effort": {"work": {"dist": "exponential", "mean": 1.0 / service_rate}}}
         },
     }
 
@@ -226,7 +243,9 @@ def validated(document: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------
 
 
-def simpy_store_mm3(horizon: float, seed: int) -> tuple[int, float]:
+def simpy_store_mm3(
+    horizon: float, seed: int, service_rate: float = MM3_SERVICE_RATE
+) -> tuple[int, float]:
     """Bare SimPy, Store-based: arrivals put jobs in a store, three long-lived servers pull.
 
     Returns (items done, mean lead time).
@@ -234,7 +253,7 @@ def simpy_store_mm3(horizon: float, seed: int) -> tuple[int, float]:
     env = simpy.Environment()
     arrival_rng = random.Random(seed)
     work_rng = random.Random(seed + 1)
-    arrival_rate = MM3_LOAD * MM3_SERVERS * MM3_SERVICE_RATE
+    arrival_rate = MM3_LOAD * MM3_SERVERS * service_rate
     store = simpy.Store(env)
     done = [0, 0.0]
 
@@ -248,7 +267,7 @@ def simpy_store_mm3(horizon: float, seed: int) -> tuple[int, float]:
         timeout, work, get = env.timeout, work_rng.expovariate, store.get
         while True:
             arrived = yield get()
-            yield timeout(work(MM3_SERVICE_RATE))
+            yield timeout(work(service_rate))
             done[0] += 1
             done[1] += env.now - arrived
 
@@ -260,7 +279,9 @@ def simpy_store_mm3(horizon: float, seed: int) -> tuple[int, float]:
     return count, (done[1] / count if count else math.nan)
 
 
-def simpy_resource_mm3(horizon: float, seed: int) -> tuple[int, float]:
+def simpy_resource_mm3(
+    horizon: float, seed: int, service_rate: float = MM3_SERVICE_RATE
+) -> tuple[int, float]:
     """Bare SimPy, Resource-based: one process per job requests a capacity-3 resource.
 
     Returns (items done, mean lead time).
@@ -268,14 +289,14 @@ def simpy_resource_mm3(horizon: float, seed: int) -> tuple[int, float]:
     env = simpy.Environment()
     arrival_rng = random.Random(seed)
     work_rng = random.Random(seed + 1)
-    arrival_rate = MM3_LOAD * MM3_SERVERS * MM3_SERVICE_RATE
+    arrival_rate = MM3_LOAD * MM3_SERVERS * service_rate
     team = simpy.Resource(env, capacity=MM3_SERVERS)
     done = [0, 0.0]
 
     def job(arrived: float) -> Any:
         with team.request() as request:
             yield request
-            yield env.timeout(work_rng.expovariate(MM3_SERVICE_RATE))
+            yield env.timeout(work_rng.expovariate(service_rate))
         done[0] += 1
         done[1] += env.now - arrived
 
@@ -300,14 +321,14 @@ def ciw_available() -> bool:
     return True
 
 
-def ciw_mm3(horizon: float, seed: int) -> tuple[int, float]:
+def ciw_mm3(horizon: float, seed: int, service_rate: float = MM3_SERVICE_RATE) -> tuple[int, float]:
     """The M/M/3 flow in Ciw. Returns (items done, mean lead time)."""
     import ciw
 
-    arrival_rate = MM3_LOAD * MM3_SERVERS * MM3_SERVICE_RATE
+    arrival_rate = MM3_LOAD * MM3_SERVERS * service_rate
     network = ciw.create_network(
         arrival_distributions=[ciw.dists.Exponential(rate=arrival_rate)],
-        service_distributions=[ciw.dists.Exponential(rate=MM3_SERVICE_RATE)],
+        service_distributions=[ciw.dists.Exponential(rate=service_rate)],
         number_of_servers=[MM3_SERVERS],
     )
     ciw.seed(seed)
@@ -333,12 +354,14 @@ def erlang_c_lead_time(
 # --------------------------------------------------------------------------
 
 
-def posim_case(scenario: Any, seed: int = 1) -> Callable[[], tuple[int, float]]:
-    """A timed case: ``posim.engine.simulate`` of ``scenario`` without records."""
+def posim_case(
+    scenario: Any, seed: int = 1, keep_records: bool = False
+) -> Callable[[], tuple[int, float]]:
+    """A timed case: ``posim.engine.simulate`` of ``scenario`` (without records by default)."""
     from posim.engine import simulate
 
     def case() -> tuple[int, float]:
-        result = simulate(scenario, strategy="fifo", seed=seed, keep_records=False)
+        result = simulate(scenario, strategy="fifo", seed=seed, keep_records=keep_records)
         lead = result.metrics["lead_time_mean"]
         return int(result.metrics["items_done"] or 0), (math.nan if lead is None else lead)
 
@@ -473,6 +496,43 @@ def bench_flow_a(sizes: Sizes, repeats: int) -> dict[str, Any]:
         "simpy_floor": floor_name,
         **_ratios(timed, "vs_simpy", "posim", floor_name),
         **_linearity(timed),
+    }
+    if has_ciw:
+        report.update(_ratios(timed, "vs_ciw", "posim", "ciw"))
+    else:
+        report["ciw_note"] = "Ciw is not installed (pip install 'posim[bench]'): skipped"
+    return report
+
+
+def bench_flow_a2(sizes: Sizes, repeats: int) -> dict[str, Any]:
+    """(a') M/M/3 at 2.4 items a day, one stakeholder reported to every 10 days.
+
+    posim (records off and on) beside the textbook SimPy model (a process per
+    item and a Resource), the Store floor and Ciw: the per-day and per-review
+    costs that flow (a), at 9.6 items a day and no reviews, hides.
+    """
+    horizon = sizes.a2_horizon
+    rate = A2_SERVICE_RATE
+    scenario = validated(mm3_scenario(horizon, rate, A2_REPORT_EVERY))
+    cases: dict[str, Callable[[], tuple[int, float]]] = {
+        "posim": posim_case(scenario),
+        "posim_records": posim_case(scenario, keep_records=True),
+        "simpy_resource": lambda: simpy_resource_mm3(horizon, 1, rate),
+        "simpy_store": lambda: simpy_store_mm3(horizon, 1, rate),
+    }
+    has_ciw = ciw_available()
+    if has_ciw:
+        cases["ciw"] = lambda: ciw_mm3(horizon, 1, rate)
+    timed = interleaved(cases, repeats)
+    off, on = timed["posim"]["best_cpu_s"], timed["posim_records"]["best_cpu_s"]
+    report: dict[str, Any] = {
+        "flow": f"M/M/{MM3_SERVERS}, load {MM3_LOAD}, mean work {1 / rate:g} day, "
+        f"a review every {A2_REPORT_EVERY:g} days, horizon {horizon:g} days",
+        "erlang_c_lead_time": round(erlang_c_lead_time(MM3_LOAD * MM3_SERVERS * rate, rate), 4),
+        "cases": timed,
+        **_ratios(timed, "vs_textbook", "posim", "simpy_resource"),
+        **_ratios(timed, "vs_store", "posim", "simpy_store"),
+        "records_cost": round(on / off, 3) if off else None,
     }
     if has_ciw:
         report.update(_ratios(timed, "vs_ciw", "posim", "ciw"))
@@ -867,6 +927,9 @@ def checks(report: dict[str, Any]) -> list[dict[str, Any]]:
         "a_vs_simpy": flows["a_mm3"]["ratio_vs_simpy"],
         "a_vs_ciw": flows["a_mm3"].get("ratio_vs_ciw"),
         "a_linear": flows["a_mm3"]["linear_ratio"],
+        "a2_vs_textbook": flows["a2_mm3_reviews"]["ratio_vs_textbook"],
+        "a2_vs_ciw": flows["a2_mm3_reviews"].get("ratio_vs_ciw"),
+        "a2_records_cost": flows["a2_mm3_reviews"]["records_cost"],
         "b_linear": flows["b_tutorial"]["linear_ratio"],
         "c_linear": flows["c_backlog"]["linear_ratio"],
     }
@@ -925,6 +988,7 @@ def run(
         if "flows" in parts:
             report["flows"] = {
                 "a_mm3": bench_flow_a(sizes, repeats),
+                "a2_mm3_reviews": bench_flow_a2(sizes, repeats),
                 "b_tutorial": bench_flow_b(sizes, repeats),
                 "c_backlog": bench_flow_c(sizes, repeats),
                 # (d) and the team-data timings live in benchmarks/flow_d.py (issues 13, 15).

@@ -181,12 +181,11 @@ def load_source(source: str) -> tuple[Scenario, str]:
 
 def new_simulation(scenario: Scenario, seed: int | None, format: int = SAVE_FORMAT) -> Simulation:
     """A person's game of ``scenario`` played by the rules of save ``format``."""
-    from posim.engine.po import HumanPO
     from posim.engine.simulation import Simulation
 
     sim = Simulation(scenario, seed, strategy=None)
-    if format >= 2 and isinstance(sim.po, HumanPO):
-        sim.po.spends_time = True
+    if format >= 2:
+        sim.spends_time = True
     return sim
 
 

@@ -49,12 +49,39 @@ def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any
 def test_tiny_report_has_every_part(tiny_report: tuple[dict[str, Any], str]) -> None:
     report, _ = tiny_report
     assert report["mode"] == "tiny"
-    assert {"a_mm3", "b_tutorial", "c_backlog", "d_overloaded"} <= set(report["flows"])
+    assert {"a_mm3", "a2_mm3_reviews", "b_tutorial", "c_backlog", "d_overloaded"} <= set(
+        report["flows"]
+    )
     assert {"replications", "startup", "memory", "profile", "checks", "machine"} <= set(report)
     assert report["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
     assert report["bytecode"]["compiled"] is True  # posim's modules compiled before timing
     package = Path(report["bytecode"]["package"])
     assert (package / "__pycache__").is_dir() and (package / "engine" / "__pycache__").is_dir()
+
+
+def test_flow_a2_times_posim_beside_the_textbook_model(
+    tiny_report: tuple[dict[str, Any], str],
+) -> None:
+    """(a'): M/M/3 at 2.4 items a day with reviews, records off and on, beside SimPy and Ciw."""
+    report, _ = tiny_report
+    flow = report["flows"]["a2_mm3_reviews"]
+    cases = flow["cases"]
+    assert set(cases) == {"posim", "posim_records", "simpy_resource", "simpy_store", "ciw"}
+    assert "a review every 10 days" in flow["flow"]
+    # Records change nothing but the record: the same items, the same lead time.
+    assert cases["posim"]["items"] == cases["posim_records"]["items"] > 0
+    assert cases["posim"]["lead_time_mean"] == cases["posim_records"]["lead_time_mean"]
+    assert cases["simpy_store"]["items"] == cases["simpy_resource"]["items"]
+    assert flow["records_cost"] == pytest.approx(
+        cases["posim_records"]["best_cpu_s"] / cases["posim"]["best_cpu_s"], abs=2e-3
+    )
+    assert flow["ratio_vs_textbook"] == pytest.approx(
+        cases["posim"]["items_per_cpu_s"] / cases["simpy_resource"]["items_per_cpu_s"], abs=2e-3
+    )
+    checks = {c["check"]: c for c in report["checks"]}
+    assert checks["a2_vs_textbook"]["target"] == ">= 0.6"
+    assert checks["a2_records_cost"]["target"] == "<= 2"
+    assert checks["a2_vs_ciw"]["value"] == flow["ratio_vs_ciw"]
 
 
 def test_flow_a_compares_posim_with_simpy_and_ciw(tiny_report: tuple[dict[str, Any], str]) -> None:

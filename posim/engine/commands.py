@@ -100,7 +100,7 @@ def to_json(command: Command) -> dict[str, Any]:
     return {"type": command_name(command), **asdict(command)}
 
 
-def from_json(data: Any) -> Command:
+def from_json(data: object) -> Command:
     """Build a command from :func:`to_json`'s form; raises :class:`CommandError`."""
     if not isinstance(data, dict) or data.get("type") not in COMMAND_TYPES:
         raise CommandError(f"not a command: {data!r}")
@@ -116,7 +116,40 @@ def from_json(data: Any) -> Command:
     return command
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def describe(command: Command) -> str:
-    """A short human-readable form, used in records and logs."""
-    args = ", ".join(f"{k}={v}" for k, v in asdict(command).items())
+    """A short human-readable form, used in records and logs.
+
+    ``Accept(item=4, rank=None)``: every field by name (read directly, not
+    through ``asdict``, which deep-copies: a record per automatic decision
+    made it the largest cost of keeping records).
+    """
+    cls = type(command)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(command))
+    args = ", ".join([f"{name}={getattr(command, name)}" for name in names])
     return f"{command_name(command)}({args})"
+
+
+def plain(command: Command) -> str:
+    """A command as a player says it: ``accept #12``, ``answer #5``, ``report to Sales``."""
+    if isinstance(command, Accept):
+        where = "the bottom" if command.rank is None else f"rank {command.rank + 1}"
+        return f"accept #{command.item} at {where}"
+    if isinstance(command, Decline):
+        return f"decline #{command.item}"
+    if isinstance(command, Answer):
+        return f"answer #{command.item}'s question"
+    if isinstance(command, Report):
+        status = command.status.replace("_", " ")
+        return f"report to {command.stakeholder} ({status}, day {command.forecast_day:g})"
+    if isinstance(command, Reorder):
+        return f"move #{command.item} to rank {command.rank + 1}"
+    if isinstance(command, Commit):
+        return f"commit #{command.item}"
+    if isinstance(command, SetWip):
+        return f"WIP limit of {command.column}: {command.limit or 'none'}"
+    return describe(command)  # pragma: no cover - every command is listed above

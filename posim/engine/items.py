@@ -142,7 +142,8 @@ class Item:
         self.finished_here = False
         self.worker: str | None = None
         self.commit_seq = 0
-        self.pull_key: tuple[int, float, int] = (1, 0.0, 0)
+        self.pull_key: tuple[int, float | tuple[float, ...], int] = (1, 0.0, 0)
+        """(class-of-service rank, the product owner's rank, id): lower is pulled first."""
         self.committed: float | None = None
         self.started: float | None = None
         self.done: float | None = None
@@ -164,6 +165,31 @@ class Item:
         """The column the item goes to next (-1: it is finished)."""
         pos = self.route_pos + 1
         return self.route[pos] if pos < len(self.route) else -1
+
+    def view(self, activities: list[str]) -> ItemView:
+        """What a product owner can see of this item (``activities``: the column names)."""
+        return ItemView(
+            id=self.id,
+            title=self.title,
+            kind=self.kind,
+            cls=self.cls,
+            value=self.value,
+            cost_of_delay=self.cost_of_delay,
+            estimate=self.estimate,
+            estimate_total=self.estimate_total,
+            requester=self.requester,
+            influence=self.influence,
+            product=self.product,
+            due=self.due,
+            arrived=self.arrived,
+            tiebreak=self.tiebreak,
+            state=self.state,
+            column=activities[self.column] if self.column >= 0 else None,
+            blocked=self.active_block,
+            started=self.started,
+            done=self.done,
+            committed=self.committed,
+        )
 
     def delivered_value(self) -> float:
         """Value realised by a done item (fixed-date items lose value when late)."""

@@ -1,7 +1,8 @@
 """What a person playing the PO reads about the game as it happens.
 
 Plain functions that read a live :class:`~posim.engine.simulation.Simulation`
-(its records, trust log, team and PO) and never change it:
+(its records, the books' promises and trust log, the board, the team and the
+PO's time) and never change it:
 
 * :func:`entries` — the game's log in sentences: arrivals, accepts and
   declines, items done on time or late against the promise, blockers,
@@ -46,25 +47,8 @@ class Entry:
     """The item concerned, if any."""
 
 
-def plain(command: cmd.Command) -> str:
-    """A command as a player says it: ``accept #12``, ``answer #5``, ``report to Sales``."""
-    if isinstance(command, cmd.Accept):
-        where = "the bottom" if command.rank is None else f"rank {command.rank + 1}"
-        return f"accept #{command.item} at {where}"
-    if isinstance(command, cmd.Decline):
-        return f"decline #{command.item}"
-    if isinstance(command, cmd.Answer):
-        return f"answer #{command.item}'s question"
-    if isinstance(command, cmd.Report):
-        status = command.status.replace("_", " ")
-        return f"report to {command.stakeholder} ({status}, day {command.forecast_day:g})"
-    if isinstance(command, cmd.Reorder):
-        return f"move #{command.item} to rank {command.rank + 1}"
-    if isinstance(command, cmd.Commit):
-        return f"commit #{command.item}"
-    if isinstance(command, cmd.SetWip):
-        return f"WIP limit of {command.column}: {command.limit or 'none'}"
-    return cmd.describe(command)  # pragma: no cover - every command is listed above
+plain = cmd.plain
+"""A command as a player says it (:func:`posim.engine.commands.plain`)."""
 
 
 def _signed(value: float) -> str:
@@ -73,7 +57,7 @@ def _signed(value: float) -> str:
 
 def _promise_words(sim: Simulation, item_id: int, done: float) -> str:
     """``, on time for Sales (promised day 20)`` or ``, 3.2 days late ...``; '' if no promise."""
-    for promise in reversed(sim.po.promises):
+    for promise in reversed(sim.books.promises):
         if item_id in promise.item_ids and promise.made_on <= done:
             late = done - promise.forecast_day
             if late > 0:
@@ -181,7 +165,7 @@ def entries(sim: Simulation, start: int = 0) -> tuple[list[Entry], int]:
 def last_trust_changes(sim: Simulation) -> dict[str, tuple[float, float, str]]:
     """Stakeholder -> (day, change, explanation) of their last trust change."""
     last: dict[str, tuple[float, float, str]] = {}
-    for day, change in sim.po.trust_changes:
+    for day, change in sim.books.trust_changes:
         last[change.stakeholder] = (day, change.delta, change.explanation)
     return last
 
@@ -245,7 +229,7 @@ def _idle_reason(sim: Simulation, member: Any) -> str:
     questions: list[int] = []
     blocked: list[int] = []
     for column in columns:
-        if sim.pull[column] and not sim._room(column, sim.pull[column][0][2]):
+        if sim.pull[column] and not sim.board.has_room(column, sim.pull[column][0][2]):
             full.append(activities[column])
         for item in sim.items:
             if item.state == "column" and item.column == column and item.active_block:
@@ -310,12 +294,12 @@ class PoTime:
 
 def po_time(sim: Simulation) -> PoTime | None:
     """The PO's budget today (None: the scenario sets no daily budget)."""
-    po = sim.po
-    budget = po.budget
+    books = sim.books
+    budget = books.budget
     if not budget:
         return None
     now = sim.now
     end_of_day = math.floor(now + 1e-9) + 1
-    left = max(0.0, end_of_day - max(now, po.po_free_at)) * budget
-    waiting = tuple((day, plain(command)) for day, command in getattr(po, "waiting", ()))
-    return PoTime(budget, left, po.po_free_at, waiting)
+    left = max(0.0, end_of_day - max(now, books.po_free_at)) * budget
+    waiting = tuple((day, plain(command)) for day, command in books.waiting)
+    return PoTime(budget, left, books.po_free_at, waiting)

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from posim.engine import scoring, trust
+from posim.engine.books import Books
+from posim.engine.items import Item
 from posim.engine.records import Record
-
-if TYPE_CHECKING:
-    from posim.engine.simulation import Simulation
 
 METRIC_NAMES: tuple[str, ...] = (
     "items_done",
@@ -113,12 +112,14 @@ def _spread(prefix: str, values: list[float], out: dict[str, float | None]) -> N
     out[f"{prefix}_p95"] = percentile(values, 95)
 
 
-def forecast_errors(sim: Simulation, stakeholders: set[str] | None = None) -> list[float]:
+def forecast_errors(
+    books: Books, now: float, horizon: float, stakeholders: set[str] | None = None
+) -> list[float]:
     """|delivered - forecast| for every report that covered items, where known."""
-    horizon = min(sim.now, sim.horizon)
-    items = sim.items
+    horizon = min(now, horizon)
+    items = books.items
     errors = []
-    for promise in sim.po.promises:
+    for promise in books.promises:
         if not promise.item_ids:
             continue
         if stakeholders is not None and promise.stakeholder not in stakeholders:
@@ -131,16 +132,21 @@ def forecast_errors(sim: Simulation, stakeholders: set[str] | None = None) -> li
     return errors
 
 
-def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, float | None]:
+def compute_metrics(
+    books: Books, now: float, horizon: float, product: str | None = None
+) -> dict[str, float | None]:
     """The metrics of the run so far (at the horizon: of the whole run).
 
-    With ``product``, only that product's items and stakeholders count.
+    The one function for metrics mid-run (a snapshot) and at the end (a
+    result).  With ``product``, only that product's items and stakeholders count.
     """
-    horizon = sim.horizon
-    now = min(sim.now, horizon)
+    now = min(now, horizon)
     span = now if now > 0 else horizon
-    items = sim.items if product is None else [i for i in sim.items if i.product == product]
-    stakeholders = [s for s in sim.stakeholders.values() if product is None or s.product == product]
+    every = books.items
+    items = every if product is None else [i for i in every if i.product == product]
+    stakeholders = [
+        s for s in books.stakeholders.values() if product is None or s.product == product
+    ]
     # One pass over the items.  Every total is summed in the same order, and
     # with sum() where it always was, so the figures stay bit for bit the same.
     leads: list[float] = []
@@ -197,20 +203,20 @@ def compute_metrics(sim: Simulation, product: str | None = None) -> dict[str, fl
     out["cost_of_delay"] = cost
     out["net_value"] = value - cost
     out["trust_mean"] = trust.influence_weighted_mean((s.influence, s.trust) for s in stakeholders)
-    errors = forecast_errors(sim, None if product is None else {s.name for s in stakeholders})
+    errors = forecast_errors(
+        books, now, horizon, None if product is None else {s.name for s in stakeholders}
+    )
     out["forecast_error_days"] = sum(errors) / len(errors) if errors else None
     out["deadline_hit_rate"] = hits / dated if dated else None
     out["flow_efficiency"] = worked / cycle if cycle > 0 else None
     out["blocked_days"] = blocked
-    out["score"] = score_of(sim, out, items).total
+    out["score"] = score_of(items, out, horizon).total
     return {name: out[name] for name in METRIC_NAMES}
 
 
-def score_of(
-    sim: Simulation, metrics: dict[str, float | None], items: list[Any] | None = None
-) -> scoring.Score:
-    """The score and grade of a run, term by term."""
-    potential = sum(i.value for i in (sim.items if items is None else items))
+def score_of(items: list[Item], metrics: dict[str, float | None], horizon: float) -> scoring.Score:
+    """The score and grade of a run (of ``items``), term by term."""
+    potential = sum(i.value for i in items)
     return scoring.score(
         value_delivered=metrics["value_delivered"] or 0.0,
         cost_of_delay=metrics["cost_of_delay"] or 0.0,
@@ -219,15 +225,21 @@ def score_of(
         forecast_error_days=metrics["forecast_error_days"],
         deadline_hit_rate=metrics["deadline_hit_rate"],
         flow_efficiency=metrics["flow_efficiency"],
-        horizon_days=sim.horizon,
+        horizon_days=horizon,
     )
 
 
-def item_rows(sim: Simulation) -> list[dict[str, Any]]:
+Cell = str | float | bool | None
+"""A value in an item row (ids and counts are ints, which are floats to the type checker)."""
+Row = dict[str, Cell]
+"""One item's row: :data:`ITEM_FIELDS_BASE` then ``entered_<column>``."""
+
+
+def item_rows(items: list[Item], activities: list[str]) -> list[Row]:
     """One row per item with every timestamp (the per-item CSV)."""
     rows = []
-    for item in sim.items:
-        row: dict[str, Any] = {
+    for item in items:
+        row: Row = {
             "id": item.id,
             "title": item.title,
             "kind": item.kind,
@@ -256,7 +268,7 @@ def item_rows(sim: Simulation) -> list[dict[str, Any]]:
             "defect": item.reworked,
             "value_delivered": item.delivered_value(),
         }
-        for index, name in enumerate(sim.activities):
+        for index, name in enumerate(activities):
             row[f"entered_{name}"] = item.column_entered.get(index)
         rows.append(row)
     return rows
@@ -291,25 +303,3 @@ class Result:
     """The workflow's column names."""
     by_product: dict[str, dict[str, float | None]] = field(default_factory=dict)
     """Metrics per product (scenarios that declare products)."""
-
-
-def build_result(sim: Simulation) -> Result:
-    """Close the books at the current time and build the :class:`Result`."""
-    if sim.finished and not getattr(sim, "_closed", False):
-        sim._closed = True  # type: ignore[attr-defined]
-        sim.po.finish()
-    metrics = compute_metrics(sim)
-    return Result(
-        scenario=sim.scenario.name,
-        strategy=sim.strategy_label,
-        reporting=sim.po.reporting,
-        seed=sim.seed,
-        horizon=sim.horizon,
-        metrics=metrics,
-        score=score_of(sim, metrics),
-        records=sim.records,
-        items=item_rows(sim) if sim.keep_records else [],
-        trust_changes=list(sim.po.trust_changes),
-        columns=list(sim.activities),
-        by_product={p.name: compute_metrics(sim, p.name) for p in sim.scenario.products},
-    )

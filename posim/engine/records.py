@@ -36,7 +36,7 @@ Every state change of the simulation is one :class:`Record`.  The kinds:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 
 class Record(NamedTuple):
@@ -62,3 +62,36 @@ class Record(NamedTuple):
 
 RECORD_FIELDS = Record._fields
 """Column names of a record table."""
+
+
+class _Clock(Protocol):
+    now: float
+
+
+class Recorder:
+    """The observer that writes records: the rules call it, and it keeps the records
+    only when asked to (``keep``); whether it keeps them changes nothing else."""
+
+    __slots__ = ("clock", "keep", "records")
+
+    def __init__(self, clock: _Clock, keep: bool) -> None:
+        self.clock = clock
+        self.keep = keep
+        """Whether records are kept (hot paths test this before building a record)."""
+        self.records: list[Record] = []
+
+    def __call__(
+        self,
+        kind: str,
+        item: int | None = None,
+        column: str | None = None,
+        member: str | None = None,
+        stakeholder: str | None = None,
+        value: float | None = None,
+        detail: str = "",
+    ) -> None:
+        """Append a record at the current day (when records are kept)."""
+        if self.keep:
+            self.records.append(
+                Record(self.clock.now, kind, item, column, member, stakeholder, value, detail)
+            )

@@ -54,7 +54,7 @@ Trust always stays between :data:`TRUST_MIN` and :data:`TRUST_MAX`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -410,3 +410,22 @@ def explain_rules() -> list[str]:
 
 RULES_TEXT: Final = "\n".join(explain_rules())
 """The rules of :func:`explain_rules`, one per line."""
+
+
+def daily_trust(history: Sequence[tuple[float, float, str]], horizon: float) -> list[float]:
+    """Trust at the end of every whole day 1..horizon, from a stakeholder's trust history.
+
+    ``history`` is ``(day, trust after, cause)``, the start first (see
+    :attr:`~posim.engine.books.StakeholderState.trust_history`); the values are
+    the engine's own, never recomputed.
+    """
+    days = max(1, int(horizon))
+    values = []
+    position = 0
+    trust = history[0][1] if history else 0.0
+    for day in range(1, days + 1):
+        while position < len(history) and history[position][0] <= day:
+            trust = history[position][1]
+            position += 1
+        values.append(trust)
+    return values

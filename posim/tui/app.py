@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from posim import room_status, saves
 from posim.tui.game import Game
+from posim.tui.messages import NewGameRequested
 from posim.tui.screens.board import BoardScreen
 from posim.tui.screens.dialogs import HelpScreen
 from posim.tui.screens.title import (
@@ -110,6 +111,11 @@ class PosimApp(App[None]):
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(self.title_screen())
+
+    @on(NewGameRequested)
+    def new_game_requested(self, event: NewGameRequested) -> None:
+        """A screen asked to leave the game for the title screen."""
+        self.new_game()
 
     @on(TitleScreen.Chosen)
     def title_choice(self, event: TitleScreen.Chosen) -> None:

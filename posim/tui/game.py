@@ -102,10 +102,11 @@ class Game:
         """Whether this game counts for the career (recorded at the debrief)."""
         self.career_note: str | None = None
         """What the career made of the finished game (set once, at the debrief)."""
-        self._seen_inbox = {item.id for item in self.sim.inbox}
-        self._seen_questions = {item.id for item in self.sim.questions}
-        self._seen_reviews = dict(self.sim.po.reviews_due)
         self._snapshot: Snapshot | None = None
+        snapshot = self.snapshot()
+        self._seen_inbox = {item.id for item in snapshot.inbox}
+        self._seen_questions = {item.id for item in snapshot.questions}
+        self._seen_reviews = dict(snapshot.reviews_due or {})
         self._records_by_item: dict[int, list[Any]] = {}
         self._records_indexed = 0
         self.log, self._logged = journal.entries(self.sim)
@@ -168,7 +169,7 @@ class Game:
 
     def reviews_due(self) -> dict[str, float]:
         """Stakeholder -> review day still waiting for a report."""
-        return dict(self.sim.po.reviews_due)
+        return dict(self.snapshot().reviews_due or {})
 
     def find(self, item_id: int) -> ItemView | None:
         """What the player can see about an item (None: no such item)."""
@@ -176,15 +177,9 @@ class Game:
             return self.sim.view(self.sim.items[item_id - 1])
         return None
 
-    def _item_records(self, item_id: int) -> list[Any]:
-        """An item's records, from an index kept up to date incrementally."""
-        records = self.sim.records
-        index = self._records_by_item
-        for record in records[self._records_indexed :]:
-            if record.item is not None:
-                index.setdefault(record.item, []).append(record)
-        self._records_indexed = len(records)
-        return index.get(item_id, [])
+    def _item_records(self, item_id: int) -> tuple[Any, ...]:
+        """An item's records so far (the engine's item history)."""
+        return self.snapshot().history(item_id)
 
     def question_since(self, item_id: int) -> float:
         """The day an item's open question was asked (now if unknown)."""
@@ -237,18 +232,20 @@ class Game:
         self._watched = len(self.sim.records)
         self._snapshot = None
         news = StepNews()
-        for item in self.sim.inbox:
-            if item.id not in self._seen_inbox:
-                self._seen_inbox.add(item.id)
-                news.requests.append(item.id)
-        for item in self.sim.questions:
-            if item.id not in self._seen_questions:
-                self._seen_questions.add(item.id)
-                news.questions.append(item.id)
-        for name, when in self.sim.po.reviews_due.items():
+        snapshot = self.snapshot()
+        for view in snapshot.inbox:
+            if view.id not in self._seen_inbox:
+                self._seen_inbox.add(view.id)
+                news.requests.append(view.id)
+        for view in snapshot.questions:
+            if view.id not in self._seen_questions:
+                self._seen_questions.add(view.id)
+                news.questions.append(view.id)
+        reviews_due = snapshot.reviews_due or {}
+        for name, when in reviews_due.items():
             if self._seen_reviews.get(name) != when:
                 news.reviews.append(name)
-        self._seen_reviews = dict(self.sim.po.reviews_due)
+        self._seen_reviews = dict(reviews_due)
         news.days_crossed = math.floor(self.now + 1e-9) - before
         news.finished = self.finished
         news.log = self._read_log()
@@ -286,7 +283,7 @@ class Game:
 
     def waiting(self) -> list[tuple[float, cmd.Command]]:
         """A person's decisions still waiting for the PO's time (day they take effect, command)."""
-        return list(getattr(self.sim.po, "waiting", ()))
+        return list(self.sim.books.waiting)
 
     # -- commands ------------------------------------------------------
 

@@ -98,7 +98,7 @@ def fingerprint(sim: Simulation) -> tuple[Any, ...]:
         sim.ready_wip,
         {s.name: s.trust for s in sim.stakeholders.values()},
         len(sim.commands),
-        len(sim.po.promises),
+        len(sim.books.promises),
     )
 
 
@@ -274,7 +274,7 @@ def test_report_makes_a_promise_and_a_later_one_costs_a_little_trust() -> None:
     sim.run_until(5.01)
     assert sim.review_due is True
     sim.apply(Report("Ops", "on_track", 9.0))
-    promise = sim.po.promises[-1]
+    promise = sim.books.promises[-1]
     assert (promise.stakeholder, promise.status, promise.forecast_day) == ("Ops", "on_track", 9.0)
     assert promise.item_ids == (3,)  # Ops's open item
     assert sim.stakeholders["Ops"].last_report == promise
@@ -283,7 +283,7 @@ def test_report_makes_a_promise_and_a_later_one_costs_a_little_trust() -> None:
     trust = sim.stakeholders["Ops"].trust
     sim.apply(Report("Ops", "at_risk", 13.0))  # four days later: re-forecast
     assert sim.stakeholders["Ops"].trust == pytest.approx(trust - 4 * tr.REFORECAST_COST_PER_DAY)
-    assert len(sim.po.promises) == 2
+    assert len(sim.books.promises) == 2
     refused(sim, Report("Nobody", "on_track", 3.0), "no stakeholder 'Nobody'")
     refused(sim, Report("Ops", "fine", 3.0), "unknown status")  # type: ignore[arg-type]
     refused(sim, Report("Ops", "late", -1.0), "day >= 0")

@@ -1,10 +1,11 @@
-"""The engine's fast paths change nothing but speed.
+"""Records change nothing but the record, and the shortcuts that remain change nothing.
 
-Without records, a strategy's automatic decisions skip building command
-objects (see docs/performance.md); a scenario without slippage draws only a
-tie-break per item.  These tests run every built-in scenario (and flows of
-the benchmark) both ways and require identical results, and pin the float
-clock that starts at day 0.
+Whether records are kept changes only what is recorded (the rules call the
+recorder; no rule has a records-off version); a scenario without slippage
+draws only a tie-break per item.  These tests run every built-in scenario (and
+flows of the benchmark) both ways and require identical results, and pin the
+float clock that starts at day 0.  (``test_parts.py`` compares every item's
+days, records on and off, on the Hypothesis scenarios too.)
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def test_the_clock_is_a_float_from_day_zero() -> None:
 
 @pytest.mark.parametrize("name", ["tutorial", "open-door", "loud-stakeholder"])
 def test_a_human_game_replays_the_same_with_records_on_or_off(name: str) -> None:
-    """A person's accepts (rank None: straight through an empty backlog) match the slow path."""
+    """A person's accepts and reports replay the same with records off."""
     scenario = load_scenario(name)
     sim = Simulation(scenario, seed=11, strategy=None)  # records on: the slow path
     day = 0.0
@@ -98,7 +99,7 @@ def test_a_human_game_replays_the_same_with_records_on_or_off(name: str) -> None
             sim.apply(Accept(item.id))
         for item in list(sim.questions):
             sim.apply(Answer(item.id))
-        for stakeholder in list(sim.po.reviews_due):
+        for stakeholder in list(sim.books.reviews_due):
             sim.apply(Report(stakeholder, "on_track", sim.now + 10.0))
     played = sim.result()
     assert any(isinstance(command, Accept) for _, command in sim.commands)

@@ -117,11 +117,11 @@ def test_escalation_when_trust_falls_below_the_threshold() -> None:
         sim.apply(Decline(sim.inbox[0].id))
     escalations = [(r.time, r.stakeholder, r.value) for r in sim.records if r.kind == "escalation"]
     assert escalations == [(2.01, "CFO", 33 - 2 * tr.DECLINE_COST)]
-    assert sim.po.escalations == 1
+    assert sim.books.escalations == 1
     assert sim.stakeholders["CFO"].trust == 33 - 3 * tr.DECLINE_COST
     # The meeting takes the PO's attention: two hours of the four-hour day.
-    assert sim.po.po_hours_used == tr.ESCALATION_PO_HOURS
-    assert sim.po.po_free_at == pytest.approx(2.01 + tr.ESCALATION_PO_HOURS / 4.0)
+    assert sim.books.po_hours_used == tr.ESCALATION_PO_HOURS
+    assert sim.books.po_free_at == pytest.approx(2.01 + tr.ESCALATION_PO_HOURS / 4.0)
 
 
 def test_a_missed_review_costs_trust() -> None:

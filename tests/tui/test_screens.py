@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from posim.engine.trust import TrustChange
 from posim.scenario import builtin_scenarios
 from posim.tui.app import PosimApp, build_app
 from posim.tui.game import Game
 from posim.tui.screens.board import MIN_HEIGHT, MIN_WIDTH
-from posim.tui.screens.debrief import DebriefScreen, trust_series
+from posim.tui.screens.debrief import DebriefScreen
 from posim.tui.screens.report import ReportScreen
 from posim.tui.widgets.cards import CardList
 from posim.tui.widgets.charts import (
@@ -153,16 +152,6 @@ def test_readme_board_screenshot_exists() -> None:
     svg = REPO_ROOT / "docs" / "board.svg"
     assert svg.exists() and "Backlog" in svg.read_text(encoding="utf-8")
     assert "docs/board.svg" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-
-
-def test_trust_series_with_changes_on_the_same_day() -> None:
-    late = TrustChange("Sales", -10.0, "late", "late")
-    on_time = TrustChange("Sales", 5.0, "on_time", "on time")
-    other = TrustChange("Support", -30.0, "declined", "declined")
-    changes = [(2.5, late), (2.5, on_time), (0.5, other), (3.0, late)]
-    series = trust_series({"Sales": 60.0, "Support": 20.0}, changes, horizon=4)
-    # The value at the end of days 1..4; both day-2.5 changes apply in order.
-    assert series == {"Sales": [60.0, 60.0, 45.0, 45.0], "Support": [0.0, 0.0, 0.0, 0.0]}
 
 
 @pytest.mark.slow

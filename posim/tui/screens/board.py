@@ -26,6 +26,7 @@ from posim.engine import commands as cmd
 from posim.engine import journal
 from posim.tui.coach import Coach
 from posim.tui.game import TICK_SECONDS, Game, StepNews
+from posim.tui.messages import NewGameRequested
 from posim.tui.screens.dialogs import HelpScreen, MessageDialog, NumberDialog
 from posim.tui.screens.report import ReportRow, ReportScreen
 from posim.tui.widgets.cards import Card, CardList
@@ -638,14 +639,10 @@ class BoardScreen(Screen[None]):
         due = game.reviews_due()
         rows = []
         for person in game.snapshot().stakeholders:
-            forecast = game.sim.forecast(person.name)
-            percentiles = dict(forecast.percentiles) if forecast.has_data else {}
-            day = percentiles.get(85, math.nan)
-            if not math.isfinite(day):
-                day = game.now + (game.sim.horizon - game.now) / 2
-            status: cmd.Status = "on_track"
-            if person.promise_day is not None and day > person.promise_day:
-                status = "late" if game.now > person.promise_day else "at_risk"
+            # The engine's honest reporting policy suggests; the dialog only shows it.
+            suggestion = game.sim.suggested_report(person.name, "honest")
+            forecast = suggestion.forecast
+            percentiles = dict(forecast.percentiles) if forecast and forecast.has_data else {}
             rows.append(
                 ReportRow(
                     person.name,
@@ -656,9 +653,9 @@ class BoardScreen(Screen[None]):
                     person.promise_day,
                     person.promise_status,
                     percentiles,
-                    forecast.assumptions.text,
-                    round(day, 1),
-                    status,
+                    forecast.assumptions.text if forecast else "",
+                    suggestion.forecast_day,
+                    suggestion.status,
                 )
             )
         return rows
@@ -704,4 +701,4 @@ class BoardScreen(Screen[None]):
 
     def action_menu(self) -> None:
         """Autosave and go to the title screen (new game, continue, career)."""
-        self.app.new_game()  # type: ignore[attr-defined]
+        self.app.post_message(NewGameRequested())

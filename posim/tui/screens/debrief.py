@@ -10,7 +10,6 @@ seed), or saves the trainer's copy (Markdown and JSON).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +25,9 @@ from textual.widgets import Button, DataTable, Footer, Label, ProgressBar, Spark
 from textual.worker import get_current_worker
 
 from posim import debrief
-from posim.engine.trust import explain_rules
+from posim.engine.trust import daily_trust, explain_rules
 from posim.tui.game import Game
+from posim.tui.messages import NewGameRequested
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -89,29 +89,6 @@ class Outcome:
             return cells
         value = self.metrics.get(lesson_metric)
         return (*cells, _number(value, debrief.digits(lesson_metric)))
-
-
-def trust_series(
-    start: dict[str, float], changes: Sequence[tuple[float, Any]], horizon: float
-) -> dict[str, list[float]]:
-    """Each stakeholder's trust at the end of every whole day, from the trust changes."""
-    from posim.engine.trust import apply
-
-    days = max(1, int(horizon))
-    series: dict[str, list[float]] = {}
-    for name, trust in start.items():
-        values = []
-        ordered = sorted(
-            ((day, c) for day, c in changes if c.stakeholder == name), key=lambda pair: pair[0]
-        )
-        position = 0
-        for day in range(1, days + 1):
-            while position < len(ordered) and ordered[position][0] <= day:
-                trust = apply(trust, ordered[position][1].delta)
-                position += 1
-            values.append(trust)
-        series[name] = values
-    return series
 
 
 class DebriefScreen(Screen[None]):
@@ -257,8 +234,10 @@ class DebriefScreen(Screen[None]):
                     )
                 yield Static(products, id="products")
             yield Static("Trust over time", classes="section")
-            start = {s.name: s.trust for s in self.game.scenario.stakeholders}
-            series = trust_series(start, result.trust_changes, result.horizon)
+            series = {  # the engine's trust history, day by day
+                person.name: daily_trust(person.trust_history, result.horizon)
+                for person in self.game.snapshot().stakeholders
+            }
             for name, values in series.items():
                 with Horizontal(classes="trust-row"):
                     yield Label(f"{name} {values[-1] if values else 0:.0f}", classes="trust-name")
@@ -416,7 +395,7 @@ class DebriefScreen(Screen[None]):
 
     def action_new_game(self) -> None:
         """Back to the title screen."""
-        self.app.new_game()  # type: ignore[attr-defined]
+        self.app.post_message(NewGameRequested())
 
     def action_help(self) -> None:
         """Show the help."""

@@ -1,0 +1,254 @@
+"""The PO's books: the inbox, stakeholders' trust, promises, reviews, attention.
+
+:class:`Books` owns the inbox, each stakeholder's live state
+(:class:`StakeholderState`: trust and its history, promises, the last report),
+every promise and trust change, the reviews waiting for a report, the
+escalations and the PO's booked attention.  It is the only writer of all of
+them: the product owner's decisions (:mod:`posim.engine.po`) and the player
+reach it through the simulation's commands, and every trust change goes
+through :meth:`Books.change`, by the rules of :mod:`posim.engine.trust`, as a
+``trust`` record with its cause and explanation.
+
+The books close at the horizon (:meth:`Books.close`, an event of the
+simulation): open promises whose day has passed count as late.
+"""
+
+from __future__ import annotations
+
+from posim.engine import trust as tr
+from posim.engine.clock import Clock
+from posim.engine.commands import Command, Status
+from posim.engine.items import Item
+from posim.engine.records import Recorder
+from posim.scenario import Scenario
+
+
+class StakeholderState:
+    """A stakeholder's live state: trust, promises, reviews."""
+
+    __slots__ = (
+        "influence",
+        "last_report",
+        "name",
+        "patience",
+        "product",
+        "promises",
+        "report_every",
+        "role",
+        "trust",
+        "trust_history",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        influence: float,
+        trust: float,
+        patience: float,
+        report_every: float | None,
+        product: str | None,
+    ) -> None:
+        self.name = name
+        self.role = role
+        self.influence = influence
+        self.trust = trust
+        self.patience = patience
+        self.report_every = report_every
+        self.product = product
+        self.promises: list[tr.Promise] = []
+        self.last_report: tr.Promise | None = None
+        """The open promise (None: none, or delivered)."""
+        self.trust_history: list[tuple[float, float, str]] = [(0.0, trust, "start")]
+        """``(day, trust after, cause)`` for the start and every change."""
+
+
+class Books:
+    """The PO's books (see the module docstring)."""
+
+    def __init__(
+        self, scenario: Scenario, clock: Clock, record: Recorder, items: list[Item]
+    ) -> None:
+        self.clock = clock
+        self.record = record
+        self.items = items
+        """Every item (the arrivals' list, read only)."""
+        self.stakeholders: dict[str, StakeholderState] = {
+            s.name: StakeholderState(
+                s.name, s.role, s.influence, s.trust, s.patience, s.report_every, s.product
+            )
+            for s in scenario.stakeholders
+        }
+        self.inbox: list[Item] = []
+        """Requests waiting for the PO's triage, oldest first."""
+        self._open: dict[str, dict[int, Item]] = {}
+        self.promises: list[tr.Promise] = []
+        """Every promise ever made, in order."""
+        self.trust_changes: list[tuple[float, tr.TrustChange]] = []
+        """Every trust change with its day."""
+        self.reviews_due: dict[str, float] = {}
+        """Stakeholder -> day of the review still waiting for a report."""
+        self.escalations = 0
+        self.budget = scenario.product_owner.daily_budget
+        """The PO's hours per day (None: attention is never the bottleneck)."""
+        self.po_free_at = 0.0
+        """When the PO's attention is free again (days)."""
+        self.po_hours_used = 0.0
+        self.waiting: list[tuple[float, Command]] = []
+        """A person's commands booked on the PO's time and not yet carried out:
+        ``(day they take effect, command)`` (see :meth:`Simulation.apply`)."""
+        self.closed = False
+        """Whether the books were closed at the horizon."""
+
+    @property
+    def review_due(self) -> bool:
+        """Whether any review waits for a report."""
+        return bool(self.reviews_due)
+
+    # -- the inbox and the items stakeholders wait for -----------------
+
+    def receive(self, item: Item) -> None:
+        """A request lands in the inbox."""
+        self.inbox.append(item)
+
+    def take_from_inbox(self, item: Item) -> None:
+        """The PO took a request out of the inbox (accepted or declined)."""
+        inbox = self.inbox
+        if inbox[-1] is item:
+            inbox.pop()
+        else:
+            inbox.remove(item)
+
+    def track(self, item: Item) -> None:
+        """An accepted item: its requester now waits for it."""
+        requester = item.requester
+        if requester is not None:
+            open_items = self._open.get(requester)
+            if open_items is None:
+                open_items = self._open[requester] = {}
+            open_items[item.id] = item
+
+    def open_items(self, stakeholder: str) -> list[Item]:
+        """The stakeholder's accepted items that are not done, oldest first."""
+        return sorted(self._open.get(stakeholder, {}).values(), key=lambda item: item.id)
+
+    def declined(self, item: Item) -> None:
+        """The PO declined a request: the requester minds."""
+        self.take_from_inbox(item)
+        item.state = "declined"
+        item.declined = self.clock.now
+        self.record("declined", item.id, stakeholder=item.requester)
+        stakeholder = self.stakeholders.get(item.requester or "")
+        if stakeholder is not None:
+            self.change(tr.on_decline(stakeholder.name, stakeholder.influence, item.id))
+
+    def wait_for_triage(self, item: Item) -> None:
+        """Start the requester's patience: each time it runs out in the inbox, trust falls."""
+        stakeholder = self.stakeholders[item.requester or ""]
+        self.clock.call(stakeholder.patience, lambda _event: self._patience_over(item, 1))
+
+    def _patience_over(self, item: Item, periods: int) -> None:
+        if item.state != "inbox":
+            return
+        state = self.stakeholders[item.requester or ""]
+        waited = self.clock.now - item.arrived
+        self.record("expired", item.id, stakeholder=state.name, value=waited)
+        self.change(tr.on_ignored(state.name, state.influence, waited, state.patience, item.id))
+        self.clock.call(state.patience, lambda _event: self._patience_over(item, periods + 1))
+
+    def delivered_item(self, item: Item) -> None:
+        """An item reached Done: nobody waits for it; check the promise it belongs to."""
+        if item.requester is None:
+            return
+        open_items = self._open.get(item.requester)
+        if open_items is not None:
+            open_items.pop(item.id, None)
+        state = self.stakeholders.get(item.requester)
+        if state is None or state.last_report is None:
+            return
+        promise = state.last_report
+        if item.id in promise.item_ids and self.delivered(promise):
+            self.change(tr.on_delivery(promise, self.clock.now))
+            state.last_report = None
+
+    # -- reviews and promises ------------------------------------------
+
+    def review_falls_due(self, name: str) -> None:
+        """A review with ``name`` is due; a review still unanswered counts as missed."""
+        if name in self.reviews_due:
+            self.change(tr.on_missed_report(name, self.reviews_due[name]))
+        self.reviews_due[name] = self.clock.now
+        self.record("review", stakeholder=name)
+
+    def report(self, stakeholder: str, status: Status, forecast_day: float) -> None:
+        """A status report was given: a new promise (checked by the caller)."""
+        now = self.clock.now
+        state = self.stakeholders[stakeholder]
+        open_ids = tuple(i.id for i in self.open_items(stakeholder))
+        promise = tr.Promise(stakeholder, now, status, forecast_day, open_ids)
+        old = state.last_report
+        if old is not None and old.item_ids and not self.delivered(old):
+            change = tr.on_reforecast(old, promise)
+            if change is not None:
+                self.change(change)
+        state.last_report = promise if open_ids else None
+        state.promises.append(promise)
+        self.promises.append(promise)
+        self.reviews_due.pop(stakeholder, None)
+        self.record("report", stakeholder=stakeholder, value=forecast_day, detail=status)
+
+    def delivered(self, promise: tr.Promise) -> bool:
+        """Whether every item a promise covers is done."""
+        items = self.items
+        return all(items[i - 1].done is not None for i in promise.item_ids)
+
+    def close(self, horizon: float) -> None:
+        """At the horizon: open promises whose day has passed count as late."""
+        if self.closed:
+            return
+        self.closed = True
+        for state in self.stakeholders.values():
+            promise = state.last_report
+            if promise is not None and not self.delivered(promise):
+                change = tr.on_horizon(promise, horizon)
+                if change is not None:
+                    self.change(change)
+                state.last_report = None
+
+    # -- trust and attention -------------------------------------------
+
+    def change(self, change: tr.TrustChange) -> None:
+        """Apply a trust change (and an escalation, when trust falls below the threshold)."""
+        now = self.clock.now
+        state = self.stakeholders[change.stakeholder]
+        before = state.trust
+        state.trust = tr.apply(before, change.delta)
+        state.trust_history.append((now, state.trust, change.cause))
+        self.trust_changes.append((now, change))
+        self.record(
+            "trust",
+            stakeholder=change.stakeholder,
+            value=state.trust - before,
+            detail=f"{change.cause}: {change.explanation}",
+        )
+        if tr.escalates(before, state.trust):
+            self.escalations += 1
+            self.record(
+                "escalation",
+                stakeholder=change.stakeholder,
+                value=state.trust,
+                detail=f"trust fell below {tr.ESCALATION_THRESHOLD:g}",
+            )
+            self.attention(tr.ESCALATION_PO_HOURS, now)
+
+    def attention(self, hours: float, earliest: float) -> float:
+        """Book ``hours`` of PO attention no earlier than ``earliest``; return when done.
+
+        With no daily budget, attention is never the bottleneck: ``earliest``.
+        """
+        self.po_hours_used += hours
+        if self.budget is None:
+            return earliest
+        start = max(earliest, self.po_free_at)
+        self.po_free_at = start + hours / self.budget
+        return self.po_free_at
