@@ -110,10 +110,11 @@ def test_the_coach_guides_the_first_step_in_tmux(tmux: Callable[..., str]) -> No
 
     wait_for(screen, "Coach 1/5: Order by cost of delay")
     wait_for(screen, f"#{best.id} {best.title[:12]}")
-    time.sleep(0.5)
+    time.sleep(1.0)  # the board takes keys once it has drawn (a loaded machine is slow)
     assert "Coach 2/5" not in screen()  # the step waits for the player
     for _ in range(position):
         tmux("send-keys", "-t", "coach", "Down")
+        time.sleep(0.2)
     tmux("send-keys", "-t", "coach", "t")
     wait_for(screen, "Coach 2/5: Run the clock")
     tmux("send-keys", "-t", "coach", "x")  # skip it

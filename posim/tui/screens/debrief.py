@@ -20,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Label, ProgressBar, Sparkline, Static
 from textual.worker import get_current_worker
@@ -309,8 +310,17 @@ class DebriefScreen(Screen[None]):
     def _from_worker(self, callback: Any, *args: Any) -> None:
         """Run ``callback`` on the UI thread; nothing when the app has stopped meanwhile."""
         try:
-            self.app.call_from_thread(callback, *args)
+            self.app.call_from_thread(self._if_shown, callback, *args)
         except RuntimeError:  # the app is no longer running (quit while computing)
+            return
+
+    def _if_shown(self, callback: Any, *args: Any) -> None:
+        """Run ``callback`` unless this screen left meanwhile (retry or another week)."""
+        if not self.is_attached:
+            return
+        try:
+            callback(*args)
+        except NoMatches:  # the screen is being taken down as the worker reports
             return
 
     def show_progress(self, done: int, total: int) -> None:
