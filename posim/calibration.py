@@ -167,22 +167,7 @@ def flow_stats(
     cycles.sort()
     wip: dict[str, float] = {}
     for name, index in columns.items():
-        change = [0] * (horizon + 1)
-        for record in records:
-            entered = record.stages[index]
-            if entered is None:
-                continue
-            left = next((d for d in record.stages[index + 1 :] if d is not None), None)
-            low = max(0, entered)
-            high = horizon if left is None else min(horizon, left)
-            if high > low:
-                change[low] += 1
-                change[high] -= 1
-        level = total = 0
-        for day in range(horizon):
-            level += change[day]
-            total += level
-        wip[name] = total / horizon
+        wip[name] = sum(_daily_levels(records, index, horizon)) / horizon
     return FlowStats(
         throughput_per_day=len(in_window) / horizon,
         cycle_time={
@@ -414,8 +399,8 @@ def _never_waits(mean_wip: float) -> int:
     return math.ceil(mean_wip + 3 * math.sqrt(mean_wip) + 2)
 
 
-def _most_at_once(records: Sequence[FlowRecord], index: int, horizon: int) -> int:
-    """The most items in stage ``index`` on any day of ``[0, horizon)``."""
+def _daily_levels(records: Sequence[FlowRecord], index: int, horizon: int) -> list[int]:
+    """How many items are in stage ``index`` on each day of ``[0, horizon)``."""
     change = [0] * (horizon + 1)
     for record in records:
         entered = record.stages[index]
@@ -427,11 +412,16 @@ def _most_at_once(records: Sequence[FlowRecord], index: int, horizon: int) -> in
         if high > low:
             change[low] += 1
             change[high] -= 1
-    level = best = 0
+    levels, level = [], 0
     for day in range(horizon):
         level += change[day]
-        best = max(best, level)
-    return best
+        levels.append(level)
+    return levels
+
+
+def _most_at_once(records: Sequence[FlowRecord], index: int, horizon: int) -> int:
+    """The most items in stage ``index`` on any day of ``[0, horizon)``."""
+    return max(_daily_levels(records, index, horizon), default=0)
 
 
 def _commented_yaml(document: dict[str, Any], **facts: Any) -> str:
