@@ -75,6 +75,8 @@ class Board:
         self.ready: dict[int, Item] = {}
         self.done_items: list[Item] = []
         self.done_days: list[float] = []
+        self.done_per_day: list[int] = []
+        """Items finished on each whole day (index: the day), for the throughput history."""
         """Days items reached Done, in order."""
         self.questions: list[Item] = []
         """Items blocked by a clarification question, waiting for the PO."""
@@ -494,9 +496,25 @@ class Board:
         item.column = -1
         self.done_items.append(item)
         self.done_days.append(now)
+        per_day = self.done_per_day
+        day = int(now)
+        if day >= len(per_day):
+            per_day.extend([0] * (day + 1 - len(per_day)))
+        per_day[day] += 1
         if self.record.keep:
             self.record("done", item.id, "done")
         self.on_done(item)
+
+    def throughput(self, start: int, end: int) -> list[int]:
+        """Items finished on each whole day from ``start`` to ``end - 1``.
+
+        The same as :func:`posim.engine.forecast.throughput_history` of
+        :attr:`done_days` for those days, from the daily counts kept as items
+        finish (a review no longer recounts its window).
+        """
+        counts = self.done_per_day[start:end]
+        counts += [0] * (end - start - len(counts))
+        return counts
 
     def dispatch(self) -> None:
         """Give work to every free member who can find some (after a change elsewhere)."""

@@ -61,7 +61,6 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from statistics import NormalDist
@@ -84,6 +83,9 @@ MAX_DAYS_PER_TRIAL: Final = 5000
 
 EXACT_MAX_ITEMS: Final = 60
 """Up to this many items, "when" is computed exactly; past it, by the Edgeworth expansion."""
+
+WALK_BUDGET: Final = 1200
+"""Most multiply-adds the plain-Python day-by-day walk may take (past it, numpy's doubling)."""
 
 ForecastKind = Literal["when", "how_many"]
 """``when``: percentiles are day numbers; ``how_many``: item counts."""
@@ -163,7 +165,7 @@ def rank(level: int, trials: int) -> int:
 
 def _check(history: Sequence[int], trials: int, levels: Sequence[int]) -> None:
     """Reject negative throughput, fewer than one trial, or levels outside 1..99."""
-    if any(count < 0 for count in history):
+    if history and min(history) < 0:
         raise ValueError("daily throughput cannot be negative")
     if trials < 1:
         raise ValueError(f"trials must be at least 1, not {trials}")
@@ -212,15 +214,23 @@ class DailyThroughput:
     @classmethod
     def of(cls, history: Sequence[int]) -> DailyThroughput:
         """The distribution of a non-empty history of daily counts."""
-        counts = Counter(history)
         days = len(history)
-        top = max(counts)
-        probabilities = tuple(counts.get(k, 0) / days for k in range(top + 1))
-        mean = sum(k * c for k, c in counts.items()) / days
-        central = [
-            sum((k - mean) ** power * c for k, c in counts.items()) / days for power in (2, 3, 4)
-        ]
-        variance = central[0]
+        top = max(history)
+        tallies = [0] * (top + 1)
+        for count in history:
+            tallies[count] += 1
+        probabilities = tuple([tally / days for tally in tallies])
+        mean = sum(history) / days  # an exact integer sum, whatever the order
+        # The central moments summed over the distinct counts in the order they first
+        # appear in the history (the order of a Counter of it).
+        counts = {k: tallies[k] for k in dict.fromkeys(history)}
+        squares = cubes = fourths = 0.0
+        for k, c in counts.items():
+            deviation = k - mean
+            squares += deviation**2 * c
+            cubes += deviation**3 * c
+            fourths += deviation**4 * c
+        variance = squares / days
         sd = math.sqrt(variance)
         offset = min(counts)
         span = 0
@@ -228,8 +238,8 @@ class DailyThroughput:
             span = math.gcd(span, value - offset)
         if sd <= 1e-12 or span == 0:
             return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
-        skewness = central[1] / sd**3
-        excess = central[2] / variance**2 - 3.0
+        skewness = cubes / days / sd**3
+        excess = fourths / days / variance**2 - 3.0
         return cls(probabilities, mean, sd, skewness, excess, offset, span)
 
 
@@ -289,6 +299,66 @@ def _exact_when_days(daily: DailyThroughput, items: int, targets: Sequence[float
         index = bisect.bisect_right(remaining, -(1.0 - u))  # first k with left < 1 - u
         results.append(day(first + index) if index < len(remaining) else math.inf)
     return results
+
+
+def _walked_when_days(
+    daily: DailyThroughput, items: int, targets: Sequence[float]
+) -> list[float] | None:
+    """:func:`_exact_when_days` by a day-by-day walk in plain Python, or None if too long.
+
+    A status review usually asks about a few items a few days ahead, where
+    numpy's call overhead is most of the cost: walking ``q_1, q_2, ...`` with
+    lists (``q_(d+1) = (q_d * q_1)[:items]``) until ``P(S_d < items)`` drops
+    below every target's threshold costs a few microseconds.  Left to the
+    doubling (None) when the walk would take more than :data:`WALK_BUDGET`
+    multiply-adds.  The same numbers as the doubling up to rounding in the
+    last bits (``tests/engine/test_forecast.py`` compares them).
+    """
+    head = daily.probabilities[:items]
+    steps = [(k, p) for k, p in enumerate(head) if p > 0.0]
+    if not steps:  # every day finishes them all
+        return [1.0] * len(targets)
+    per_day = sum(items - k for k, _ in steps)
+    longest = WALK_BUDGET // per_day
+    # Most of the days the walk will need: the mean's days, with room for the tail.
+    if longest < 1 or items / daily.mean * 1.5 + 3 > longest:
+        return None
+    hardest = 1.0 - targets[-1]
+    q = list(head) + [0.0] * (items - len(head))  # q_1: one day's throughput, truncated
+    left = sum(q)
+    negated = [-left]  # -P(S_d < items) for d = 1, 2, ...: ascending, for bisect
+    for _ in range(longest):
+        if left < hardest:
+            # T = 1 + #{d >= 1 : P(S_d < items) >= 1 - u}
+            return [float(bisect.bisect_right(negated, -(1.0 - u)) + 1) for u in targets]
+        new = [0.0] * items
+        for k, p in steps:
+            for i in range(items - k):
+                new[i + k] += p * q[i]
+        q = new
+        left = sum(q)
+        negated.append(-left)
+    return None
+    first, p_first = steps[0]
+    rest = steps[1:]
+    q = [0.0] * items
+    q[0] = 1.0
+    hardest = 1.0 - targets[-1]
+    negated: list[float] = []  # -P(S_d < items) for d = 1, 2, ...: ascending, for bisect
+    for _ in range(longest):
+        if first == 0:
+            new = [p_first * x for x in q]
+        else:
+            new = [0.0] * first + [p_first * x for x in q[: items - first]]
+        for k, p in rest:
+            new[k:] = [a + p * x for a, x in zip(new[k:], q, strict=False)]
+        q = new
+        left = sum(q)
+        negated.append(-left)
+        if left < hardest:
+            # T = 1 + #{d >= 1 : P(S_d < items) >= 1 - u}
+            return [float(bisect.bisect_right(negated, -(1.0 - u)) + 1) for u in targets]
+    return None
 
 
 def _edgeworth_cdf(x: float, skew: float, excess: float) -> float:
@@ -361,7 +431,8 @@ def when_days(daily: DailyThroughput, items: int, targets: Sequence[float]) -> l
         days = math.ceil(items / daily.offset)
         return [float(days) if days <= MAX_DAYS_PER_TRIAL else math.inf] * len(targets)
     if items <= EXACT_MAX_ITEMS:
-        return _exact_when_days(daily, items, targets)
+        walked = _walked_when_days(daily, items, targets)
+        return _exact_when_days(daily, items, targets) if walked is None else walked
     return _approximate_when_days(daily, items, targets)
 
 

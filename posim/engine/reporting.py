@@ -16,7 +16,6 @@ forecast draws from its own random stream, never the luck's.
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 
@@ -108,17 +107,17 @@ class Reporter:
             ahead = len(board.backlog) + len(board.ready) + sum(board.counts)
         else:
             ahead, _ = self.items_ahead(name)
+        today = math.floor(now)
         done_days = board.done_days
         window = THROUGHPUT_WINDOW_DAYS
         if done_days:
             # Sample only since the first delivery: the days the board spent
             # filling up are not the flow's throughput (they would make every
             # early forecast far too pessimistic).
-            window = max(0, min(window, math.floor(now) - math.floor(done_days[0])))
-        recent = done_days[bisect.bisect_left(done_days, math.floor(now) - window) :]
-        history = fc.throughput_history(recent, now, window)
+            window = max(0, min(window, today - math.floor(done_days[0])))
+        history = board.throughput(max(0, today - window), today)
         rng = self.streams.get("forecast", name or "")
-        return fc.when_done(history, ahead, rng, trials=trials, start_day=math.floor(now))
+        return fc.when_done(history, ahead, rng, trials=trials, start_day=today)
 
     def honest_day(self, name: str) -> float:
         """The 85th-percentile Monte Carlo forecast from observed daily throughput.

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from posim.engine import forecast as fc
 from posim.engine.forecast import (
     EXACT_MAX_ITEMS,
     MAX_DAYS_PER_TRIAL,
@@ -341,6 +342,70 @@ def test_the_edgeworth_approximation_is_within_a_day_of_exact(name: str) -> None
     assert worst <= 1
 
 
+def random_histories(count: int, seed: int = 5) -> list[list[int]]:
+    """Histories of 5 to 60 days: Poisson-like, lumpy and small uniform counts."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        days = rng.choice([5, 10, 30, 60])
+        rate = rng.choice([0.2, 0.5, 1.0, 2.4, 4.0, 9.0])
+        kind = rng.random()
+        history = [
+            min(30, int(rng.expovariate(1 / rate)))
+            if kind < 0.5
+            else (rng.choice([0, 0, 1, 3, 6]) if kind < 0.8 else rng.randint(0, 5))
+            for _ in range(days)
+        ]
+        if sum(history) > 0 and len(set(history)) > 1:
+            out.append(history)
+    return out
+
+
+def test_the_day_by_day_walk_gives_the_doublings_days() -> None:
+    # A review's few items are walked day by day in plain Python; the same
+    # distribution as numpy's doubling, so the same days (up to rounding, which
+    # never moved a day in these 2,000 cases).
+    rng = random.Random(11)
+    walked = 0
+    for history in random_histories(2000):
+        daily = DailyThroughput.of(history)
+        items = rng.randint(1, EXACT_MAX_ITEMS)
+        targets = sorted(rng.random() for _ in range(rng.choice([4, 4, 30])))
+        days = fc._walked_when_days(daily, items, targets)
+        if days is None:  # too long a walk: left to the doubling
+            continue
+        walked += 1
+        assert days == fc._exact_when_days(daily, items, targets), (history, items)
+    assert walked > 500  # the walk is the usual path, not a rarity
+
+
+def test_the_walk_agrees_with_an_independent_computation() -> None:
+    for name, history in HISTORIES.items():
+        daily = DailyThroughput.of(history)
+        for items in (1, 3, 8):
+            days = fc._walked_when_days(daily, items, [level / 100 for level in PERCENTILES])
+            if days is None:
+                continue
+            exact = exact_when_quantiles(history, items)
+            assert days == [exact[level] for level in PERCENTILES], (name, items)
+
+
+def test_daily_throughput_moments_against_statistics() -> None:
+    import statistics
+
+    for history in [*HISTORIES.values(), *random_histories(50)]:
+        daily = DailyThroughput.of(history)
+        assert daily.mean == pytest.approx(statistics.fmean(history))
+        assert sum(daily.probabilities) == pytest.approx(1.0)
+        assert daily.probabilities[3 if len(daily.probabilities) > 3 else 0] == pytest.approx(
+            history.count(3 if len(daily.probabilities) > 3 else 0) / len(history)
+        )
+        if daily.span:
+            assert daily.sd == pytest.approx(statistics.pstdev(history))
+            third = sum((x - daily.mean) ** 3 for x in history) / len(history)
+            assert daily.skewness == pytest.approx(third / statistics.pstdev(history) ** 3)
+
+
 def test_a_forecast_draws_one_number_per_trial_whatever_the_backlog() -> None:
     # The old resampling drew a number per day per trial: its cost grew with
     # the items ahead.  Now a review costs `trials` draws for 10 items or 2,000.
@@ -379,3 +444,23 @@ def test_rank_is_exact_integer_arithmetic() -> None:
     assert rank(70, 10_000) == 7000
     assert rank(85, 200) == 170
     assert rank(95, 1) == 1
+
+
+def test_the_reporters_history_is_the_throughput_history_of_the_done_days() -> None:
+    # The reporter slices the board's daily counts instead of recounting the
+    # done days at every review: the same history, day for day.
+    from posim.engine import Simulation
+    from posim.engine.reporting import THROUGHPUT_WINDOW_DAYS
+    from posim.scenario import load_scenario
+
+    sim = Simulation(load_scenario("tutorial"), seed=3)
+    board = sim.board
+    for day in (0.5, 3, 17.25, 40, 75.5, 120):
+        sim.run_until(day)
+        assert sum(board.done_per_day) == len(board.done_days)
+        today = math.floor(sim.now)
+        for window in (0, 7, THROUGHPUT_WINDOW_DAYS, 500):
+            start = max(0, today - window)
+            assert board.throughput(start, today) == throughput_history(
+                board.done_days, sim.now, window
+            )
