@@ -23,9 +23,11 @@ import datetime as dt
 import random
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks.scenarios import validated
+from benchmarks.timing import interleaved, posim_case
 
 TARGET_LINEAR = 2.2
 """Most time doubling (d)'s horizon may cost."""
@@ -96,13 +98,7 @@ def reference_scenario(horizon: float) -> dict[str, Any]:
     }
 
 
-def bench_flow_d(
-    horizon: float,
-    repeats: int,
-    interleaved: Callable[[dict[str, Callable[[], tuple[int, float]]], int], dict[str, Any]],
-    posim_case: Callable[[Any], Callable[[], tuple[int, float]]],
-    validated: Callable[[dict[str, Any]], Any],
-) -> dict[str, Any]:
+def bench_flow_d(horizon: float, repeats: int) -> dict[str, Any]:
     """(d) at ``horizon`` and twice it, beside the M/M/3 reference; targets checked here."""
     cases = {
         "posim": posim_case(validated(overloaded_scenario(horizon))),

@@ -18,16 +18,9 @@ from typing import Any
 
 import pytest
 
+from benchmarks import references, scenarios, timing
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def bench(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The ``benchmarks.bench`` module (the repository root on ``sys.path``)."""
-    monkeypatch.syspath_prepend(str(ROOT))
-    import benchmarks.bench
-
-    return benchmarks.bench
 
 
 @pytest.fixture(scope="module")
@@ -173,39 +166,42 @@ def test_profile_names_engine_functions(tiny_report: tuple[dict[str, Any], str])
     )
 
 
-def test_bare_simpy_floor_is_the_mm3_flow(bench: Any) -> None:
+def test_bare_simpy_floor_is_the_mm3_flow() -> None:
     """Both SimPy models give the Erlang C mean time in system (about 20,000 jobs)."""
-    expected = bench.erlang_c_lead_time()
+    expected = references.erlang_c_lead_time()
     assert expected == pytest.approx(0.5197, abs=1e-4)  # M/M/3, lambda 9.6, mu 4 (tables)
-    for model in (bench.simpy_store_mm3, bench.simpy_resource_mm3):
+    for model in (references.simpy_store_mm3, references.simpy_resource_mm3):
         leads = [model(700.0, seed)[1] for seed in (1, 2, 3)]
         assert sum(leads) / 3 == pytest.approx(expected, rel=0.08)
 
 
-def test_ciw_and_posim_run_the_same_flow(bench: Any) -> None:
+def test_ciw_and_posim_run_the_same_flow() -> None:
     """Ciw and posim see the same arrival rate and service as the SimPy floor."""
     horizon = 300.0
-    expected_items = bench.MM3_LOAD * bench.MM3_SERVERS * bench.MM3_SERVICE_RATE * horizon
-    posim_items, posim_lead = bench.posim_case(bench.validated(bench.mm3_scenario(horizon)))()
+    rate = scenarios.MM3_LOAD * scenarios.MM3_SERVERS * scenarios.MM3_SERVICE_RATE
+    expected_items = rate * horizon
+    posim_items, posim_lead = timing.posim_case(
+        scenarios.validated(scenarios.mm3_scenario(horizon))
+    )()
     assert posim_items == pytest.approx(expected_items, rel=0.1)
     # About 2,900 jobs of an M/M/3 queue at load 0.8: the mean time in system is
     # within 15 % of Erlang C (a few standard errors of this autocorrelated mean).
-    expected_lead = bench.erlang_c_lead_time()
+    expected_lead = references.erlang_c_lead_time()
     assert math.isfinite(posim_lead)
     assert posim_lead == pytest.approx(expected_lead, rel=0.15)
-    if bench.ciw_available():
-        ciw_items, ciw_lead = bench.ciw_mm3(horizon, 1)
+    if references.ciw_available():
+        ciw_items, ciw_lead = references.ciw_mm3(horizon, 1)
         assert ciw_items == pytest.approx(expected_items, rel=0.1)
         assert ciw_lead == pytest.approx(expected_lead, rel=0.15)
 
 
-def test_scaled_scenarios_are_valid(bench: Any) -> None:
-    tutorial = bench.validated(bench.tutorial_scaled(100.0))
-    base = bench.validated(bench.tutorial_document())
+def test_scaled_scenarios_are_valid() -> None:
+    tutorial = scenarios.validated(scenarios.tutorial_scaled(100.0))
+    base = scenarios.validated(scenarios.tutorial_document())
     assert tutorial.horizon_days == 100.0
     for scaled, original in zip(tutorial.stakeholders, base.stakeholders, strict=True):
         assert scaled.requests.every.mean_ == pytest.approx(original.requests.every.mean_ / 3)
-    backlog = bench.validated(bench.backlog_scenario(5000))
+    backlog = scenarios.validated(scenarios.backlog_scenario(5000))
     assert backlog.backlog[0].generate == 5000
     assert [c.wip for c in backlog.workflow] == [4, 6, 4]
 
