@@ -339,26 +339,6 @@ def _walked_when_days(
         left = sum(q)
         negated.append(-left)
     return None
-    first, p_first = steps[0]
-    rest = steps[1:]
-    q = [0.0] * items
-    q[0] = 1.0
-    hardest = 1.0 - targets[-1]
-    negated: list[float] = []  # -P(S_d < items) for d = 1, 2, ...: ascending, for bisect
-    for _ in range(longest):
-        if first == 0:
-            new = [p_first * x for x in q]
-        else:
-            new = [0.0] * first + [p_first * x for x in q[: items - first]]
-        for k, p in rest:
-            new[k:] = [a + p * x for a, x in zip(new[k:], q, strict=False)]
-        q = new
-        left = sum(q)
-        negated.append(-left)
-        if left < hardest:
-            # T = 1 + #{d >= 1 : P(S_d < items) >= 1 - u}
-            return [float(bisect.bisect_right(negated, -(1.0 - u)) + 1) for u in targets]
-    return None
 
 
 def _edgeworth_cdf(x: float, skew: float, excess: float) -> float:
