@@ -15,6 +15,8 @@ simulation): open promises whose day has passed count as late.
 
 from __future__ import annotations
 
+import math
+
 from posim.engine import trust as tr
 from posim.engine.clock import Clock
 from posim.engine.commands import Command, Status
@@ -82,6 +84,21 @@ class Books:
         self.inbox: list[Item] = []
         """Requests waiting for the PO's triage, oldest first."""
         self._open: dict[str, dict[int, Item]] = {}
+        """Stakeholder -> their accepted items not yet done, by id (in id order unless
+        the stakeholder is in :attr:`_unsorted`)."""
+        self._unsorted: set[str] = set()
+        self._tracked: dict[str, list[Item]] = {}
+        """Stakeholder -> every item they ever waited for, in the order accepted."""
+        self._position: dict[int, int] = {}
+        """Item id -> its place in its stakeholder's :attr:`_tracked`."""
+        self._promised: dict[str, int] = {}
+        """Stakeholder -> how many of their items were tracked when their open promise
+        was made: an item is in that promise if it was tracked before (and not done)."""
+        self._pending: dict[str, int] = {}
+        """Stakeholder -> how many of their open promise's items are not done yet."""
+        self._reach: list[int] = []
+        """For each promise, how many of its stakeholder's items were tracked when it
+        was made (its items are those of them not yet done)."""
         self.promises: list[tr.Promise] = []
         """Every promise ever made, in order."""
         self.trust_changes: list[tuple[float, tr.TrustChange]] = []
@@ -126,11 +143,28 @@ class Books:
             open_items = self._open.get(requester)
             if open_items is None:
                 open_items = self._open[requester] = {}
+                self._tracked[requester] = []
+            elif open_items and item.id < next(reversed(open_items)):
+                self._unsorted.add(requester)  # accepted out of arrival order
             open_items[item.id] = item
+            tracked = self._tracked[requester]
+            self._position[item.id] = len(tracked)
+            tracked.append(item)
 
     def open_items(self, stakeholder: str) -> list[Item]:
         """The stakeholder's accepted items that are not done, oldest first."""
-        return sorted(self._open.get(stakeholder, {}).values(), key=lambda item: item.id)
+        return list(self._open_by_id(stakeholder).values())
+
+    def _open_by_id(self, stakeholder: str) -> dict[int, Item]:
+        """The stakeholder's open items by id, in id order (sorted only when accepted
+        out of order, not at every review: the backlog of an overloaded flow is long)."""
+        open_items = self._open.get(stakeholder)
+        if open_items is None:
+            return {}
+        if stakeholder in self._unsorted:
+            self._unsorted.discard(stakeholder)
+            open_items = self._open[stakeholder] = dict(sorted(open_items.items()))
+        return open_items
 
     def declined(self, item: Item) -> None:
         """The PO declined a request: the requester minds."""
@@ -166,10 +200,12 @@ class Books:
         state = self.stakeholders.get(item.requester)
         if state is None or state.last_report is None:
             return
-        promise = state.last_report
-        if item.id in promise.item_ids and self.delivered(promise):
-            self.change(tr.on_delivery(promise, self.clock.now))
-            state.last_report = None
+        name = state.name
+        if self._position[item.id] < self._promised[name]:  # one of the promise's items
+            self._pending[name] -= 1
+            if not self._pending[name]:  # its last item: delivered
+                self.change(tr.on_delivery(state.last_report, self.clock.now))
+                state.last_report = None
 
     # -- reviews and promises ------------------------------------------
 
@@ -184,16 +220,20 @@ class Books:
         """A status report was given: a new promise (checked by the caller)."""
         now = self.clock.now
         state = self.stakeholders[stakeholder]
-        open_ids = tuple(i.id for i in self.open_items(stakeholder))
+        open_ids = tuple(self._open_by_id(stakeholder))
         promise = tr.Promise(stakeholder, now, status, forecast_day, open_ids)
         old = state.last_report
-        if old is not None and old.item_ids and not self.delivered(old):
+        if old is not None and old.item_ids and self._pending[stakeholder]:
             change = tr.on_reforecast(old, promise)
             if change is not None:
                 self.change(change)
         state.last_report = promise if open_ids else None
+        reach = len(self._tracked.get(stakeholder, ()))
+        self._promised[stakeholder] = reach
+        self._pending[stakeholder] = len(open_ids)
         state.promises.append(promise)
         self.promises.append(promise)
+        self._reach.append(reach)
         self.reviews_due.pop(stakeholder, None)
         self.record("report", stakeholder=stakeholder, value=forecast_day, detail=status)
 
@@ -202,6 +242,36 @@ class Books:
         items = self.items
         return all(items[i - 1].done is not None for i in promise.item_ids)
 
+    def deliveries(self) -> list[float | None]:
+        """For each promise, in order: the day its last item was done (None: not all
+        done yet, or it covered none).
+
+        One pass over each stakeholder's items, not one over every promise's
+        items: a promise covers the items its stakeholder was waiting for when it
+        was made, which are the ones tracked by then less those done by then, and
+        those were done no later than the rest, so the last day is the latest
+        day over everything tracked by then.
+        """
+        out: list[float | None] = []
+        cursors: dict[str, tuple[int, float, int]] = {}
+        for promise, reach in zip(self.promises, self._reach, strict=True):
+            if not promise.item_ids:
+                out.append(None)
+                continue
+            name = promise.stakeholder
+            tracked = self._tracked[name]
+            index, latest, undone = cursors.get(name, (0, -math.inf, 0))
+            while index < reach:
+                done = tracked[index].done
+                if done is None:
+                    undone += 1
+                elif done > latest:
+                    latest = done
+                index += 1
+            cursors[name] = (index, latest, undone)
+            out.append(latest if undone == 0 else None)
+        return out
+
     def close(self, horizon: float) -> None:
         """At the horizon: open promises whose day has passed count as late."""
         if self.closed:
@@ -209,7 +279,7 @@ class Books:
         self.closed = True
         for state in self.stakeholders.values():
             promise = state.last_report
-            if promise is not None and not self.delivered(promise):
+            if promise is not None and self._pending[state.name]:
                 change = tr.on_horizon(promise, horizon)
                 if change is not None:
                     self.change(change)

@@ -117,16 +117,14 @@ def forecast_errors(
 ) -> list[float]:
     """|delivered - forecast| for every report that covered items, where known."""
     horizon = min(now, horizon)
-    items = books.items
     errors = []
-    for promise in books.promises:
+    for promise, delivered in zip(books.promises, books.deliveries(), strict=True):
         if not promise.item_ids:
             continue
         if stakeholders is not None and promise.stakeholder not in stakeholders:
             continue
-        dones = [items[i - 1].done for i in promise.item_ids]
-        if all(d is not None for d in dones):
-            errors.append(abs(max(d for d in dones if d is not None) - promise.forecast_day))
+        if delivered is not None:
+            errors.append(abs(delivered - promise.forecast_day))
         elif promise.forecast_day < horizon:
             errors.append(horizon - promise.forecast_day)
     return errors
