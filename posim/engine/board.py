@@ -118,8 +118,10 @@ class Board:
             position = len(self.backlog) if rank is None else max(0, min(rank, len(self.backlog)))
         self.backlog.insert(position, item)
         self._backlog_keys.insert(position, key)
-        if refill and self.refill is not None and self.ready_has_room():
-            self.refill()
+        if refill and self.refill is not None:
+            ready_wip = self.ready_wip  # ready_has_room(), without the call
+            if ready_wip is None or len(self.ready) < ready_wip:
+                self.refill()
 
     def _remove_from_backlog(self, item: Item) -> Key | None:
         """Take ``item`` out of the backlog; return the sort key it had there."""
@@ -165,7 +167,8 @@ class Board:
             self._finish(item)
             return
         self._enqueue(self.pull[item.route[0]], item)
-        self._dispatch()
+        if self.waiting_members:  # _dispatch's own first test, without the call
+            self._dispatch()
 
     def set_wip(self, column: str, limit: int | None) -> None:
         """Change a WIP limit (``ready`` or a column's name; the caller checks the name)."""
@@ -321,7 +324,8 @@ class Board:
             self.clock.call(item.luck.blocker_days, lambda _event: self._unblock(item))
         else:
             self._finish_column(item)
-        self._dispatch()
+        if self.waiting_members and self.queued:  # _dispatch's own first test
+            self._dispatch()
         self._member_free(state)
 
     # ------------------------------------------------------------------
@@ -459,7 +463,8 @@ class Board:
         item.finished_here = True
         if self.record.keep:
             self.record("finished", item.id, self.activities[column])
-        nxt = item.next_column()
+        route, pos = item.route, item.route_pos + 1  # item.next_column(), without the call
+        nxt = route[pos] if pos < len(route) else -1
         if nxt < 0 and not item.reworked and item.luck.defect_draw < self.defect_rate:
             item.reworked = True
             route = item.route

@@ -60,6 +60,8 @@ class Cadence:
         """Stakeholder -> days between their status reviews (scrum: each sprint's end)."""
         self.continuous = auto_commit and cadence.mode == "kanban" and cadence.replenish_every == 0
         """Whether Ready is refilled the moment it has room (kanban without meetings)."""
+        self.sprints = cadence.mode == "scrum"
+        """Whether the team works in sprints (their planning reads :meth:`item_done`'s log)."""
         self.sprint = 0
         self.next_review: float | None = None
         """The next day any stakeholder's review falls due (None: no reviews)."""
@@ -115,7 +117,7 @@ class Cadence:
         )
 
     def item_done(self, item: Item) -> None:
-        """An item reached Done: it counts for the next sprint's forecast."""
+        """An item reached Done: it counts for the next sprint's forecast (sprints only)."""
         self._completed_estimate.append((item.done or 0.0, item.estimate_total))
 
     def replenish(self, capacity: float | None = None) -> None:
@@ -131,7 +133,8 @@ class Cadence:
             while again:
                 self._replenish_again = False
                 backlog = board.backlog
-                while backlog and board.ready_has_room():
+                # board.ready_has_room(), without the call: once per commit.
+                while backlog and (board.ready_wip is None or len(board.ready) < board.ready_wip):
                     item = backlog[0]
                     if capacity is not None:
                         if capacity < item.estimate_total and self._planned_capacity > 0:

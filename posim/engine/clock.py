@@ -48,7 +48,8 @@ class Due(simpy.Event):
         self.callbacks = [callback]
         self._value = None
         self._ok = True
-        env.schedule(self, NORMAL, delay)
+        # env.schedule(self, NORMAL, delay), without the call: two of these per item.
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 class Clock(simpy.Environment):

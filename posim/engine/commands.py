@@ -119,6 +119,16 @@ def from_json(data: object) -> Command:
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+def describe_accept(item: int) -> str:
+    """``describe(Accept(item))``: a strategy's accept, recorded once per request."""
+    return f"accept(item={item}, rank=None)"
+
+
+def describe_commit(item: int) -> str:
+    """``describe(Commit(item))``: an automatic commit, recorded once per item."""
+    return f"commit(item={item})"
+
+
 def describe(command: Command) -> str:
     """A short human-readable form, used in records and logs.
 

@@ -92,6 +92,8 @@ ForecastKind = Literal["when", "how_many"]
 
 _STANDARD_NORMAL: Final = NormalDist()
 
+_TWO_TO_MINUS_53: Final = 1.0 / 9007199254740992.0
+
 
 @dataclass(frozen=True, slots=True)
 class Assumptions:
@@ -178,7 +180,7 @@ def _assumptions(history: Sequence[int], trials: int, question: str) -> Assumpti
     window = len(history)
     items = sum(history)
     mean = items / window if window else 0.0
-    zero_fraction = sum(1 for count in history if count == 0) / window if window else 0.0
+    zero_fraction = list(history).count(0) / window if window else 0.0
     if window == 0:
         text = f"No throughput history yet, so {question} cannot be forecast."
     elif items == 0:
@@ -417,9 +419,26 @@ def when_days(daily: DailyThroughput, items: int, targets: Sequence[float]) -> l
 
 
 def _uniforms(rng: random.Random, trials: int) -> list[float]:
-    """``trials`` uniform numbers in [0, 1) from ``rng``, sorted."""
-    draw = rng.random
-    return sorted([draw() for _ in range(trials)])
+    """``trials`` uniform numbers in [0, 1) from ``rng``, sorted.
+
+    The numbers of ``trials`` calls of ``rng.random()``, drawn in bulk: CPython's
+    ``random()`` makes each from two 32-bit outputs of the generator, ``a`` and
+    ``b``, as ``((a >> 5) * 2**26 + (b >> 6)) / 2**53``, and ``getrandbits(64 * n)``
+    returns the same ``2 * n`` outputs, the first in the lowest bits.  So the
+    numbers, their order and the generator's state afterwards are exactly those
+    of the one-by-one draws (``tests/engine/test_forecast.py`` checks it), for
+    half the time of drawing and sorting 200 of them in Python.
+    """
+    if type(rng) is not random.Random or trials < 16:  # a subclass may draw otherwise
+        draw = rng.random
+        return sorted([draw() for _ in range(trials)])
+    import numpy as np
+
+    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
+    keys = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)  # the 53 bits of each number
+    keys.sort()
+    numbers: list[float] = (keys * _TWO_TO_MINUS_53).tolist()  # exact: keys < 2**53
+    return numbers
 
 
 def _order_statistics(

@@ -214,7 +214,7 @@ def compute_metrics(
 
 def score_of(items: list[Item], metrics: dict[str, float | None], horizon: float) -> scoring.Score:
     """The score and grade of a run (of ``items``), term by term."""
-    potential = sum(i.value for i in items)
+    potential = sum([i.value for i in items])  # the same sum as a generator's, faster
     return scoring.score(
         value_delivered=metrics["value_delivered"] or 0.0,
         cost_of_delay=metrics["cost_of_delay"] or 0.0,

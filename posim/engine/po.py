@@ -195,6 +195,8 @@ class StrategyPO(ProductOwner):
                 self._triage(item)
             else:
                 desk.schedule(when - now, lambda: self._triage(item))
+        elif self._accept_all:  # what _triage does with a request just in the inbox
+            desk.accept_automatic(item)
         else:
             self._triage(item)
 

@@ -186,7 +186,8 @@ class Simulation:
                     parts.append(f"{effect.skill.member} can do {effect.skill.activity}")
                 self.record("effect", item.id, detail="; ".join(parts))
                 self.board.dispatch()
-        self.cadence.item_done(item)
+        if self.cadence.sprints:
+            self.cadence.item_done(item)
         self.books.delivered_item(item)
 
     def _review_due(self, name: str) -> None:
@@ -202,7 +203,7 @@ class Simulation:
         """Replenishment commits ``item`` (the commit rule, recorded as a command)."""
         self.board.commit(item)
         if self.recorder.keep:
-            self.record("command", detail=cmd.describe(cmd.Commit(item.id)))
+            self.recorder("command", detail=cmd.describe_commit(item.id))
 
     # ------------------------------------------------------------------
     # The PO's desk (see posim.engine.po.Desk)
@@ -228,9 +229,15 @@ class Simulation:
 
     def accept_automatic(self, item: Item) -> None:
         """A strategy accepts ``item`` (the accept rule, recorded as a command)."""
-        self.accept(item)
-        if self.recorder.keep:
-            self.record("command", detail=cmd.describe(cmd.Accept(item.id)))
+        # self.accept(item), without the call: once per request.
+        self.books.take_from_inbox(item)
+        record = self.recorder
+        if record.keep:
+            record("accepted", item.id, "backlog", stakeholder=item.requester)
+        self.books.track(item)
+        self.board.to_backlog(item, None)
+        if record.keep:
+            record("command", detail=cmd.describe_accept(item.id))
 
     def schedule(self, delay: float, action: Callable[[], None]) -> None:
         """Call ``action`` after ``delay`` days (no process needed)."""

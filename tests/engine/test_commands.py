@@ -457,3 +457,10 @@ def test_replay_of_a_human_game_is_identical(seed: int) -> None:
     # The decisions matter: a PO who does nothing ends elsewhere.
     idle = simulate(scenario, seed=seed, commands=[])
     assert idle.metrics != played.metrics
+
+
+@pytest.mark.parametrize("item", [1, 42, 10_000])
+def test_the_automatic_decisions_descriptions_are_describes(item: int) -> None:
+    # Automatic accepts and commits are recorded without building the command.
+    assert cmd.describe_accept(item) == cmd.describe(cmd.Accept(item))
+    assert cmd.describe_commit(item) == cmd.describe(cmd.Commit(item))

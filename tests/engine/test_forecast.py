@@ -464,3 +464,15 @@ def test_the_reporters_history_is_the_throughput_history_of_the_done_days() -> N
             assert board.throughput(start, today) == throughput_history(
                 board.done_days, sim.now, window
             )
+
+
+@pytest.mark.parametrize("trials", [1, 15, 16, 17, 200, 1000, 10_000])
+def test_bulk_uniforms_are_the_one_by_one_draws(trials: int) -> None:
+    # _uniforms draws in bulk from getrandbits: the same numbers, sorted, and
+    # the generator left in the same state as `trials` calls of random().
+    for seed in range(20):
+        bulk, one_by_one = random.Random(seed), random.Random(seed)
+        expected = sorted(one_by_one.random() for _ in range(trials))
+        assert fc._uniforms(bulk, trials) == expected
+        assert bulk.getstate() == one_by_one.getstate()
+        assert bulk.random() == one_by_one.random()
