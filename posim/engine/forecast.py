@@ -441,6 +441,55 @@ def _uniforms(rng: random.Random, trials: int) -> list[float]:
     return numbers
 
 
+def _uniforms_at(rng: random.Random, trials: int, indices: Sequence[int]) -> list[float]:
+    """``_uniforms(rng, trials)[i]`` for each of the sorted ``indices``: the same
+    numbers drawn, only those order statistics picked out (no full sort)."""
+    if type(rng) is not random.Random or trials < 16:
+        uniforms = _uniforms(rng, trials)
+        return [uniforms[i] for i in indices]
+    import numpy as np
+
+    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
+    keys = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)
+    picked = np.partition(keys, indices)[list(indices)]
+    return [int(key) * _TWO_TO_MINUS_53 for key in picked]
+
+
+def when_done_at(
+    daily_throughput: Sequence[int],
+    remaining_items: int,
+    rng: random.Random,
+    level: int,
+    trials: int = DEFAULT_TRIALS,
+    start_day: float = 0,
+    levels: Sequence[int] = PERCENTILES,
+) -> float | None:
+    """``when_done(...).percentiles[level]`` alone (None: no finished item in the history).
+
+    The same day, from the same numbers of ``rng``, without the rest of the
+    forecast: a strategy's honest report needs only its one percentile, and
+    a review costs about half.  ``levels`` are those ``when_done`` would be
+    asked for (past :data:`EXACT_MAX_ITEMS` the Edgeworth search finds them in
+    turn, each from the last, so they are all computed there).
+    """
+    if level not in levels:
+        raise ValueError(f"level {level} is not one of {list(levels)}")
+    history = list(daily_throughput)
+    _check(history, trials, levels)
+    if sum(history) == 0:
+        return None
+    if remaining_items <= 0:
+        return float(start_day)
+    daily = DailyThroughput.of(history)
+    index = rank(level, trials) - 1
+    if remaining_items > EXACT_MAX_ITEMS and daily.span != 0:
+        indices = sorted({rank(other, trials) - 1 for other in levels})
+    else:
+        indices = [index]
+    days = when_days(daily, remaining_items, _uniforms_at(rng, trials, indices))
+    return start_day + days[indices.index(index)]
+
+
 def _order_statistics(
     uniforms: list[float],
     levels: Sequence[int],

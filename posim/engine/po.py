@@ -64,7 +64,9 @@ class Desk(Protocol):
         """Book PO attention; return when it is done."""
         ...
 
-    def suggested_report(self, stakeholder: str, policy: str) -> Suggestion:
+    def suggested_report(
+        self, stakeholder: str, policy: str, *, with_forecast: bool = True
+    ) -> Suggestion:
         """What reporting ``policy`` would tell ``stakeholder`` now."""
         ...
 
@@ -234,5 +236,5 @@ class StrategyPO(ProductOwner):
         """Report to the stakeholder with the reporting policy."""
         desk = self.desk
         desk.attention(self.review_hours, desk.now)
-        suggestion = desk.suggested_report(name, self.reporting)
+        suggestion = desk.suggested_report(name, self.reporting, with_forecast=False)
         desk.apply(cmd.Report(name, suggestion.status, suggestion.forecast_day), automatic=True)

@@ -17,6 +17,7 @@ forecast draws from its own random stream, never the luck's.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 
 from posim.engine import forecast as fc
@@ -101,6 +102,11 @@ class Reporter:
 
     def forecast(self, name: str | None, trials: int = FORECAST_TRIALS) -> fc.Forecast:
         """Monte Carlo "when" forecast for a stakeholder's open items (None: all work)."""
+        history, ahead, today, rng = self._forecast_inputs(name)
+        return fc.when_done(history, ahead, rng, trials=trials, start_day=today)
+
+    def _forecast_inputs(self, name: str | None) -> tuple[list[int], int, int, random.Random]:
+        """The throughput history, the items ahead, today and the forecast's stream."""
         board = self.board
         now = self.clock.now
         if name is None:
@@ -116,8 +122,7 @@ class Reporter:
             # early forecast far too pessimistic).
             window = max(0, min(window, today - math.floor(done_days[0])))
         history = board.throughput(max(0, today - window), today)
-        rng = self.streams.get("forecast", name or "")
-        return fc.when_done(history, ahead, rng, trials=trials, start_day=today)
+        return history, ahead, today, self.streams.get("forecast", name or "")
 
     def honest_day(self, name: str) -> float:
         """The 85th-percentile Monte Carlo forecast from observed daily throughput.
@@ -125,6 +130,14 @@ class Reporter:
         With no throughput yet, the optimistic day stands in.
         """
         return self._honest(name)[0]
+
+    def _honest_day(self, name: str) -> float:
+        """``_honest(name)[0]`` without the rest of the forecast (the same day)."""
+        history, ahead, today, rng = self._forecast_inputs(name)
+        day = fc.when_done_at(history, ahead, rng, FORECAST_LEVEL, FORECAST_TRIALS, today)
+        if day is None:
+            return self.optimistic_day(self.books.open_items(name))
+        return day if math.isfinite(day) else self.horizon * 2
 
     def _honest(self, name: str) -> tuple[float, fc.Forecast]:
         forecast = self.forecast(name)
@@ -138,8 +151,13 @@ class Reporter:
         suggestion = self.suggestion(policy, name)
         return suggestion.status, suggestion.forecast_day
 
-    def suggestion(self, policy: str, name: str) -> Suggestion:
-        """What ``policy`` tells stakeholder ``name`` now, with the forecast behind it."""
+    def suggestion(self, policy: str, name: str, *, with_forecast: bool = True) -> Suggestion:
+        """What ``policy`` tells stakeholder ``name`` now, with the forecast behind it.
+
+        Without ``with_forecast`` (a strategy reporting: only the status and the
+        day matter), an honest suggestion's ``forecast`` is None, and only the
+        percentile reported is computed: the same status and day.
+        """
         previous = self.books.stakeholders[name].last_report
         if policy == "green":
             # Never move a promise: while the promised items are not all done,
@@ -155,7 +173,11 @@ class Reporter:
             return Suggestion("on_track", day, None)
         if policy != "honest":
             raise ValueError(f"unknown reporting policy {policy!r}")
-        exact, forecast = self._honest(name)
+        forecast: fc.Forecast | None
+        if with_forecast:
+            exact, forecast = self._honest(name)
+        else:
+            exact, forecast = self._honest_day(name), None
         day = round(exact, 1)
         if previous is not None and day > previous.forecast_day + AT_RISK_MARGIN_DAYS:
             late = self.clock.now > previous.forecast_day

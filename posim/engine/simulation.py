@@ -251,7 +251,9 @@ class Simulation:
         """Book ``hours`` of PO attention no earlier than ``earliest``; return when done."""
         return self.books.attention(hours, earliest)
 
-    def suggested_report(self, stakeholder: str, policy: str = "honest") -> Suggestion:
+    def suggested_report(
+        self, stakeholder: str, policy: str = "honest", *, with_forecast: bool = True
+    ) -> Suggestion:
         """What reporting ``policy`` would tell ``stakeholder`` now, and the forecast behind it.
 
         The game offers the player this suggestion (``honest``: the 85th
@@ -261,7 +263,7 @@ class Simulation:
         """
         if stakeholder not in self.books.stakeholders:
             raise cmd.CommandError(f"no stakeholder {stakeholder!r}")
-        return self.reporter.suggestion(policy, stakeholder)
+        return self.reporter.suggestion(policy, stakeholder, with_forecast=with_forecast)
 
     def suggested_reports(self, policy: str = "honest") -> dict[str, Suggestion]:
         """:meth:`suggested_report` for every stakeholder."""

@@ -476,3 +476,53 @@ def test_bulk_uniforms_are_the_one_by_one_draws(trials: int) -> None:
         assert fc._uniforms(bulk, trials) == expected
         assert bulk.getstate() == one_by_one.getstate()
         assert bulk.random() == one_by_one.random()
+
+
+def test_one_percentile_alone_is_the_forecasts_percentile() -> None:
+    # A strategy's honest report computes only the 85th percentile: the same
+    # day as the whole forecast's, from the same numbers, the stream left alike.
+    rng = random.Random(23)
+    histories = [*random_histories(150, seed=9), [0] * 30, [3] * 30, [0, 0, 0, 1]]
+    for history in histories:
+        items = rng.choice([0, 1, 2, 5, 12, 40, EXACT_MAX_ITEMS, 61, 150, 900])
+        level = rng.choice(PERCENTILES)
+        seed = rng.randrange(1000)
+        alone, whole = random.Random(seed), random.Random(seed)
+        day = fc.when_done_at(history, items, alone, level, trials=200, start_day=17)
+        forecast = when_done(history, items, whole, trials=200, start_day=17)
+        if not forecast.has_data:
+            assert day is None
+        else:
+            assert day == forecast.percentiles[level], (history, items, level)
+        assert alone.getstate() == whole.getstate()
+
+
+def test_picked_order_statistics_are_the_sorted_draws() -> None:
+    for trials in (1, 15, 16, 200, 1000):
+        for seed in range(10):
+            indices = sorted({rank(level, trials) - 1 for level in PERCENTILES})
+            picked = fc._uniforms_at(random.Random(seed), trials, indices)
+            uniforms = fc._uniforms(random.Random(seed), trials)
+            assert picked == [uniforms[i] for i in indices]
+
+
+def test_a_strategys_report_is_the_suggestion_shown_to_a_person() -> None:
+    # The game shows the whole honest suggestion (with its forecast); a strategy
+    # asks without it. Two identical runs, asked at the same moments: the same
+    # status and day every time.
+    from posim.engine import Simulation
+    from posim.scenario import load_scenario
+
+    scenario = load_scenario("launch-date")
+    whole, alone = Simulation(scenario, seed=4), Simulation(scenario, seed=4)
+    compared = 0
+    for day in range(5, int(scenario.horizon_days), 4):
+        whole.run_until(day)
+        alone.run_until(day)
+        for name in whole.books.stakeholders:
+            shown = whole.suggested_report(name, "honest")
+            reported = alone.suggested_report(name, "honest", with_forecast=False)
+            assert (reported.status, reported.forecast_day) == (shown.status, shown.forecast_day)
+            assert reported.forecast is None
+            compared += shown.forecast is not None and shown.forecast.has_data
+    assert compared >= 10
