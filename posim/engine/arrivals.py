@@ -22,7 +22,7 @@ from functools import partial
 import simpy
 
 from posim.engine.clock import Clock, Due
-from posim.engine.distributions import Sampler, sampler
+from posim.engine.distributions import Sampler, constant, sampler
 from posim.engine.items import Item, ItemKind, Luck, ServiceClass
 from posim.engine.randomness import Streams
 from posim.engine.records import Recorder
@@ -37,12 +37,25 @@ SourceStreams = tuple[random.Random, random.Random, random.Random, random.Random
 class CompiledTemplate:
     """A template with its distributions compiled into samplers."""
 
-    __slots__ = ("columns", "cost_of_delay", "due_in", "effort", "template", "unsampled", "value")
+    __slots__ = (
+        "columns",
+        "cost_of_delay",
+        "cost_of_delay_fixed",
+        "due_in",
+        "effort",
+        "template",
+        "unsampled",
+        "value",
+        "value_fixed",
+    )
 
     def __init__(self, template: Template, activities: list[str]) -> None:
         self.template = template
         self.value: Sampler = sampler(template.value)
         self.cost_of_delay: Sampler = sampler(template.cost_of_delay)
+        self.value_fixed = constant(template.value)
+        """The value when it is not random (no sampler call per item), else None."""
+        self.cost_of_delay_fixed = constant(template.cost_of_delay)
         self.effort: tuple[Sampler | None, ...] = tuple(
             sampler(template.effort[a]) if a in template.effort else None for a in activities
         )
@@ -273,10 +286,14 @@ class Arrivals:
     ) -> Item:
         compiled = self._templates[name]
         template = compiled.template
-        streams = self._source_streams(source)
+        streams = self._luck_streams.get(source) or self._source_streams(source)
         rng = streams[0]
-        value = compiled.value(rng)
-        cost = compiled.cost_of_delay(rng)
+        value = compiled.value_fixed
+        if value is None:
+            value = compiled.value(rng)
+        cost = compiled.cost_of_delay_fixed
+        if cost is None:
+            cost = compiled.cost_of_delay(rng)
         estimate = tuple([0.0 if s is None else s(rng) for s in compiled.effort])
         # Samplers never return < 0: when the zeros are just the columns without a
         # sampler, the route is every sampled column (no scan of the estimate).

@@ -26,6 +26,15 @@ Sampler = Callable[[random.Random], float]
 """Draws one value from a distribution with the given stream."""
 
 
+def constant(dist: float | DistributionModel) -> float | None:
+    """The value of a distribution that always gives one (None: a random one)."""
+    if isinstance(dist, int | float):
+        return float(dist)
+    if isinstance(dist, Constant):
+        return dist.value
+    return None
+
+
 def sampler(dist: float | DistributionModel) -> Sampler:
     """Compile a scenario distribution (or a plain number) into a sampler."""
     if isinstance(dist, int | float):

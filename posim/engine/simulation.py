@@ -137,7 +137,7 @@ class Simulation:
         team.on_leaving = board.leaving
         team.on_away = board.away
         team.on_back = board.back
-        board.priority = self.po.priority
+        board.priority = self.po.priority_function
         board.pull_rank = self.po.pull_rank
         board.refill = cadence.replenish if cadence.continuous else None
         board.on_question = self.po.on_question
