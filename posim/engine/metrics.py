@@ -138,6 +138,13 @@ def compute_metrics(
     The one function for metrics mid-run (a snapshot) and at the end (a
     result).  With ``product``, only that product's items and stakeholders count.
     """
+    return metrics_and_score(books, now, horizon, product)[0]
+
+
+def metrics_and_score(
+    books: Books, now: float, horizon: float, product: str | None = None
+) -> tuple[dict[str, float | None], scoring.Score]:
+    """:func:`compute_metrics` and the score behind its ``score``, in one pass over the items."""
     now = min(now, horizon)
     span = now if now > 0 else horizon
     every = books.items
@@ -157,7 +164,9 @@ def compute_metrics(
     cost = 0.0
     dated = 0
     hits = 0
+    potential = 0.0  # summed in item order, as sum() over them would
     for item in items:
+        potential += item.value
         done = item.done
         started = item.started
         if done is not None:  # done <= now, and arrived <= started <= done
@@ -208,13 +217,12 @@ def compute_metrics(
     out["deadline_hit_rate"] = hits / dated if dated else None
     out["flow_efficiency"] = worked / cycle if cycle > 0 else None
     out["blocked_days"] = blocked
-    out["score"] = score_of(items, out, horizon).total
-    return {name: out[name] for name in METRIC_NAMES}
+    score = _score(potential, out, horizon)
+    out["score"] = score.total
+    return {name: out[name] for name in METRIC_NAMES}, score
 
 
-def score_of(items: list[Item], metrics: dict[str, float | None], horizon: float) -> scoring.Score:
-    """The score and grade of a run (of ``items``), term by term."""
-    potential = sum([i.value for i in items])  # the same sum as a generator's, faster
+def _score(potential: float, metrics: dict[str, float | None], horizon: float) -> scoring.Score:
     return scoring.score(
         value_delivered=metrics["value_delivered"] or 0.0,
         cost_of_delay=metrics["cost_of_delay"] or 0.0,

@@ -43,7 +43,7 @@ from posim.engine.cadence import Cadence
 from posim.engine.clock import GC_THRESHOLD, Clock
 from posim.engine.forecast import Forecast
 from posim.engine.items import Item, ItemView
-from posim.engine.metrics import Result, compute_metrics, item_rows, score_of
+from posim.engine.metrics import Result, compute_metrics, item_rows, metrics_and_score
 from posim.engine.po import HumanPO, ProductOwner, StrategyPO
 from posim.engine.randomness import Streams
 from posim.engine.records import Record, Recorder
@@ -532,7 +532,7 @@ class Simulation:
         """The :class:`~posim.engine.metrics.Result` of the run so far."""
         books = self.books
         items = self.arrivals.items
-        metrics = self.metrics()
+        metrics, score = metrics_and_score(books, self.now, self.horizon)
         return Result(
             scenario=self.scenario.name,
             strategy=self.strategy_label,
@@ -540,7 +540,7 @@ class Simulation:
             seed=self.seed,
             horizon=self.horizon,
             metrics=metrics,
-            score=score_of(items, metrics, self.horizon),
+            score=score,
             records=self.recorder.records,
             items=item_rows(items, self.activities) if self.keep_records else [],
             trust_changes=list(books.trust_changes),
