@@ -15,11 +15,8 @@ at sprint planning, while the sprint's forecast capacity lasts), through the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from functools import partial
-from typing import Any
-
-import simpy
 
 from posim.engine.board import Board
 from posim.engine.clock import Clock
@@ -88,19 +85,32 @@ class Cadence:
             self.replenish()
 
     def every(self, start: float, interval: float, action: Callable[[], None]) -> None:
-        """Call ``action`` at ``start`` and every ``interval`` days until the horizon."""
+        """Call ``action`` at ``start`` and every ``interval`` days until the horizon.
+
+        A chain of timeouts with callbacks, not a SimPy process (a generator
+        resume and a process event less per tick), started on an urgent event
+        at the current day, where a process would start: the events come in the
+        same order as a process's ``while day < horizon: yield timeout; action()``.
+        """
         clock = self.clock
         horizon = self.horizon
+        next_day = start
 
-        def ticker() -> Generator[simpy.Event, Any, None]:
-            day = start
+        def tick(fired: bool) -> None:
+            nonlocal next_day
+            day = next_day
+            if fired:  # the timeout for ``day`` fired
+                action()
+                day += interval
             while day < horizon:
                 if day > clock.now:
-                    yield clock.timeout(day - clock.now)
+                    next_day = day
+                    clock.call(day - clock.now, lambda _event: tick(True))
+                    return
                 action()
                 day += interval
 
-        clock.process(ticker())
+        clock.first(lambda _event: tick(False))
 
     def _review(self, name: str) -> None:
         self.review(name)
