@@ -173,7 +173,7 @@ class Arrivals:
 
     def _draw_luck(
         self, streams: SourceStreams, estimate: tuple[float, ...]
-    ) -> tuple[Luck, list[int]]:
+    ) -> tuple[Luck, tuple[int, ...]]:
         """Draw everything random about an item from its source's streams (a scenario
         with slippage; without, :meth:`_new_item` draws only a tie-break).
 
@@ -194,7 +194,7 @@ class Arrivals:
             )
         else:
             actual = estimate
-        route = [i for i, e in enumerate(actual) if e > 0]
+        route = tuple([i for i, e in enumerate(actual) if e > 0])
         defect_draw = rng.random() if self._draw_defects else 1.0
         question = slip.question_rate > 0 and rng.random() < slip.question_rate
         scope_column, scope_extra = -1, 0.0
@@ -237,7 +237,7 @@ class Arrivals:
         due: float | None,
         late_value_loss: float,
         streams: SourceStreams | None = None,
-        route: list[int] | None = None,
+        route: tuple[int, ...] | None = None,
     ) -> Item:
         """Create an item, draw its luck and register it (``route``: its columns with
         work, when the caller knows them)."""
@@ -249,7 +249,7 @@ class Arrivals:
                 Luck, (estimate, 1.0, 1.0, -1, 0.0, 0.0, False, -1, 0.0, streams[3].random())
             )
             if route is None:
-                route = [i for i, e in enumerate(estimate) if e > 0]
+                route = tuple([i for i, e in enumerate(estimate) if e > 0])
         else:
             luck, route = self._draw_luck(streams, estimate)
         items = self.items
@@ -297,7 +297,7 @@ class Arrivals:
         estimate = tuple([0.0 if s is None else s(rng) for s in compiled.effort])
         # Samplers never return < 0: when the zeros are just the columns without a
         # sampler, the route is every sampled column (no scan of the estimate).
-        route = list(compiled.columns) if estimate.count(0.0) == compiled.unsampled else None
+        route = compiled.columns if estimate.count(0.0) == compiled.unsampled else None
         due = None
         if compiled.due_in is not None:
             due = self.clock.now + compiled.due_in(rng)

@@ -473,7 +473,7 @@ class Board:
             fraction = self.rework_fraction
             item.remaining[rework] = item.luck.actual[rework] * fraction
             item.remaining[last] = item.luck.actual[last] * fraction
-            route.extend([rework, last] if rework != last else [last])
+            item.route = route + ((rework, last) if rework != last else (last,))
             self.record("defect", item.id, self.activities[column], value=item.remaining[rework])
             nxt = item.next_column()
             if nxt == column:  # rework in the same column: no move

@@ -112,7 +112,7 @@ class Item:
         due: float | None = None,
         late_value_loss: float = 0.5,
         arrived: float = 0.0,
-        route: list[int] | None = None,
+        route: tuple[int, ...] | None = None,
     ) -> None:
         """Build an item; ``route`` (the columns with work, in order) is derived
         from ``luck.actual`` unless the caller already has it."""
@@ -133,9 +133,12 @@ class Item:
         self.late_value_loss = late_value_loss
         self.arrived = arrived
         self.state: ItemState = "inbox"
-        self.route: list[int] = (
-            [i for i, effort in enumerate(luck.actual) if effort > 0] if route is None else route
+        self.route: tuple[int, ...] = (
+            tuple([i for i, effort in enumerate(luck.actual) if effort > 0])
+            if route is None
+            else route
         )
+        """The columns with work, in order (a rework adds the columns it goes back to)."""
         self.remaining: list[float] = list(luck.actual)
         self.route_pos = -1
         self.column = -1
