@@ -214,8 +214,13 @@ class DailyThroughput:
     """The lattice step of the counts: gcd of (count - offset); 0 when every day is alike."""
 
     @classmethod
-    def of(cls, history: Sequence[int]) -> DailyThroughput:
-        """The distribution of a non-empty history of daily counts."""
+    def of(cls, history: Sequence[int], *, moments: bool = True) -> DailyThroughput:
+        """The distribution of a non-empty history of daily counts.
+
+        Without ``moments``, ``sd``, ``skewness`` and ``excess_kurtosis`` are NaN
+        (only the Edgeworth expansion reads them: a review of a few items needs
+        the probabilities alone).
+        """
         days = len(history)
         top = max(history)
         tallies = [0] * (top + 1)
@@ -223,6 +228,14 @@ class DailyThroughput:
             tallies[count] += 1
         probabilities = tuple([tally / days for tally in tallies])
         mean = sum(history) / days  # an exact integer sum, whatever the order
+        if not moments:
+            offset = min(history)
+            span = 0
+            for value in dict.fromkeys(history):
+                span = math.gcd(span, value - offset)
+            if span == 0:
+                return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
+            return cls(probabilities, mean, math.nan, math.nan, math.nan, offset, span)
         # The central moments summed over the distinct counts in the order they first
         # appear in the history (the order of a Counter of it).
         counts = {k: tallies[k] for k in dict.fromkeys(history)}
@@ -480,7 +493,7 @@ def when_done_at(
         return None
     if remaining_items <= 0:
         return float(start_day)
-    daily = DailyThroughput.of(history)
+    daily = DailyThroughput.of(history, moments=remaining_items > EXACT_MAX_ITEMS)
     index = rank(level, trials) - 1
     if remaining_items > EXACT_MAX_ITEMS and daily.span != 0:
         indices = sorted({rank(other, trials) - 1 for other in levels})

@@ -526,3 +526,18 @@ def test_a_strategys_report_is_the_suggestion_shown_to_a_person() -> None:
             assert reported.forecast is None
             compared += shown.forecast is not None and shown.forecast.has_data
     assert compared >= 10
+
+
+def test_a_daily_throughput_without_moments_is_the_same_distribution() -> None:
+    for history in [*HISTORIES.values(), *random_histories(200, seed=3), [4] * 9]:
+        full, light = DailyThroughput.of(history), DailyThroughput.of(history, moments=False)
+        assert (light.probabilities, light.mean, light.offset, light.span) == (
+            full.probabilities,
+            full.mean,
+            full.offset,
+            full.span,
+        )
+        if full.span == 0:
+            assert (light.sd, light.skewness, light.excess_kurtosis) == (0.0, 0.0, 0.0)
+        else:
+            assert math.isnan(light.sd) and math.isnan(light.skewness)
