@@ -75,8 +75,9 @@ class Board:
         self.ready: dict[int, Item] = {}
         self.done_items: list[Item] = []
         self.done_days: list[float] = []
-        self.done_per_day: list[int] = []
-        """Items finished on each whole day (index: the day), for the throughput history."""
+        self._done_per_day: list[int] = []
+        """Items finished on each whole day, counted up to ``done_days[:_days_counted]``."""
+        self._days_counted = 0
         """Days items reached Done, in order."""
         self.questions: list[Item] = []
         """Items blocked by a clarification question, waiting for the PO."""
@@ -501,11 +502,6 @@ class Board:
         item.column = -1
         self.done_items.append(item)
         self.done_days.append(now)
-        per_day = self.done_per_day
-        day = int(now)
-        if day >= len(per_day):
-            per_day.extend([0] * (day + 1 - len(per_day)))
-        per_day[day] += 1
         if self.record.keep:
             self.record("done", item.id, "done")
         self.on_done(item)
@@ -514,10 +510,20 @@ class Board:
         """Items finished on each whole day from ``start`` to ``end - 1``.
 
         The same as :func:`posim.engine.forecast.throughput_history` of
-        :attr:`done_days` for those days, from the daily counts kept as items
-        finish (a review no longer recounts its window).
+        :attr:`done_days` for those days, from a count per day brought up to
+        date with the items finished since the last call: a review no longer
+        looks at every item of its window, and a flow without reviews never
+        counts.
         """
-        counts = self.done_per_day[start:end]
+        per_day = self._done_per_day
+        done_days = self.done_days
+        for done in done_days[self._days_counted :]:
+            day = int(done)  # floor: days are >= 0
+            if day >= len(per_day):
+                per_day.extend([0] * (day + 1 - len(per_day)))
+            per_day[day] += 1
+        self._days_counted = len(done_days)
+        counts = per_day[start:end]
         counts += [0] * (end - start - len(counts))
         return counts
 

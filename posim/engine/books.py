@@ -15,6 +15,7 @@ simulation): open promises whose day has passed count as late.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from posim.engine import trust as tr
@@ -89,11 +90,6 @@ class Books:
         self._unsorted: set[str] = set()
         self._tracked: dict[str, list[Item]] = {}
         """Stakeholder -> every item they ever waited for, in the order accepted."""
-        self._position: dict[int, int] = {}
-        """Item id -> its place in its stakeholder's :attr:`_tracked`."""
-        self._promised: dict[str, int] = {}
-        """Stakeholder -> how many of their items were tracked when their open promise
-        was made: an item is in that promise if it was tracked before (and not done)."""
         self._pending: dict[str, int] = {}
         """Stakeholder -> how many of their open promise's items are not done yet."""
         self._reach: list[int] = []
@@ -147,9 +143,7 @@ class Books:
             elif open_items and item.id < next(reversed(open_items)):
                 self._unsorted.add(requester)  # accepted out of arrival order
             open_items[item.id] = item
-            tracked = self._tracked[requester]
-            self._position[item.id] = len(tracked)
-            tracked.append(item)
+            self._tracked[requester].append(item)
 
     def open_items(self, stakeholder: str) -> list[Item]:
         """The stakeholder's accepted items that are not done, oldest first."""
@@ -201,7 +195,9 @@ class Books:
         if state is None or state.last_report is None:
             return
         name = state.name
-        if self._position[item.id] < self._promised[name]:  # one of the promise's items
+        ids = state.last_report.item_ids  # in id order
+        index = bisect.bisect_left(ids, item.id)
+        if index < len(ids) and ids[index] == item.id:  # one of the promise's items
             self._pending[name] -= 1
             if not self._pending[name]:  # its last item: delivered
                 self.change(tr.on_delivery(state.last_report, self.clock.now))
@@ -229,7 +225,6 @@ class Books:
                 self.change(change)
         state.last_report = promise if open_ids else None
         reach = len(self._tracked.get(stakeholder, ()))
-        self._promised[stakeholder] = reach
         self._pending[stakeholder] = len(open_ids)
         state.promises.append(promise)
         self.promises.append(promise)
