@@ -186,21 +186,25 @@ class Books:
 
     def delivered_item(self, item: Item) -> None:
         """An item reached Done: nobody waits for it; check the promise it belongs to."""
-        if item.requester is None:
+        requester = item.requester
+        if requester is None:
             return
-        open_items = self._open.get(item.requester)
+        open_items = self._open.get(requester)
         if open_items is not None:
             open_items.pop(item.id, None)
-        state = self.stakeholders.get(item.requester)
-        if state is None or state.last_report is None:
+        state = self.stakeholders.get(requester)
+        if state is None:
             return
-        name = state.name
-        ids = state.last_report.item_ids  # in id order
+        promise = state.last_report
+        if promise is None:
+            return
+        ids = promise.item_ids  # in id order
         index = bisect.bisect_left(ids, item.id)
         if index < len(ids) and ids[index] == item.id:  # one of the promise's items
-            self._pending[name] -= 1
-            if not self._pending[name]:  # its last item: delivered
-                self.change(tr.on_delivery(state.last_report, self.clock.now))
+            pending = self._pending[requester] - 1
+            self._pending[requester] = pending
+            if not pending:  # its last item: delivered
+                self.change(tr.on_delivery(promise, self.clock.now))
                 state.last_report = None
 
     # -- reviews and promises ------------------------------------------
@@ -290,12 +294,13 @@ class Books:
         state.trust = tr.apply(before, change.delta)
         state.trust_history.append((now, state.trust, change.cause))
         self.trust_changes.append((now, change))
-        self.record(
-            "trust",
-            stakeholder=change.stakeholder,
-            value=state.trust - before,
-            detail=f"{change.cause}: {change.explanation}",
-        )
+        if self.record.keep:  # the record's text only when it is kept
+            self.record(
+                "trust",
+                stakeholder=change.stakeholder,
+                value=state.trust - before,
+                detail=f"{change.cause}: {change.explanation}",
+            )
         if tr.escalates(before, state.trust):
             self.escalations += 1
             self.record(
