@@ -211,7 +211,7 @@ def play_like_a_careful_po(game: Game) -> None:
             if sim.backlog[rank].id != view.id:
                 game.apply(Reorder(view.id, rank))
         for name in list(game.reviews_due()):
-            day = round(sim.po.honest_day(name), 1)
+            day = round(sim.reporter.honest_day(name), 1)
             game.apply(Report(name, "on_track", day))
         game.step_day()
 

@@ -75,10 +75,10 @@ class Board:
         self.ready: dict[int, Item] = {}
         self.done_items: list[Item] = []
         self.done_days: list[float] = []
+        """Days items reached Done, in order."""
         self._done_per_day: list[int] = []
         """Items finished on each whole day, counted up to ``done_days[:_days_counted]``."""
         self._days_counted = 0
-        """Days items reached Done, in order."""
         self.questions: list[Item] = []
         """Items blocked by a clarification question, waiting for the PO."""
         self._commit_seq = 0
@@ -468,7 +468,6 @@ class Board:
         nxt = route[pos] if pos < len(route) else -1
         if nxt < 0 and not item.reworked and item.luck.defect_draw < self.defect_rate:
             item.reworked = True
-            route = item.route
             last = route[-1]
             rework = route[-2] if len(route) >= 2 else last
             fraction = self.rework_fraction

@@ -236,11 +236,6 @@ class Books:
         self.reviews_due.pop(stakeholder, None)
         self.record("report", stakeholder=stakeholder, value=forecast_day, detail=status)
 
-    def delivered(self, promise: tr.Promise) -> bool:
-        """Whether every item a promise covers is done."""
-        items = self.items
-        return all(items[i - 1].done is not None for i in promise.item_ids)
-
     def deliveries(self) -> list[float | None]:
         """For each promise, in order: the day its last item was done (None: not all
         done yet, or it covered none).

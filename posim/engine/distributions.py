@@ -37,12 +37,9 @@ def constant(dist: float | DistributionModel) -> float | None:
 
 def sampler(dist: float | DistributionModel) -> Sampler:
     """Compile a scenario distribution (or a plain number) into a sampler."""
-    if isinstance(dist, int | float):
-        value = float(dist)
-        return lambda rng: value
-    if isinstance(dist, Constant):
-        value = dist.value
-        return lambda rng: value
+    fixed = constant(dist)
+    if fixed is not None:
+        return lambda rng: fixed
     if isinstance(dist, Uniform):
         low, high = dist.low, dist.high
         return lambda rng: low + (high - low) * rng.random()

@@ -64,7 +64,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
     import numpy as np
@@ -228,30 +228,25 @@ class DailyThroughput:
             tallies[count] += 1
         probabilities = tuple([tally / days for tally in tallies])
         mean = sum(history) / days  # an exact integer sum, whatever the order
+        distinct = dict.fromkeys(history)  # in the order first seen (a Counter's order)
+        offset = min(history)
+        span = 0
+        for value in distinct:
+            span = math.gcd(span, value - offset)
+        if span == 0:
+            return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
         if not moments:
-            offset = min(history)
-            span = 0
-            for value in dict.fromkeys(history):
-                span = math.gcd(span, value - offset)
-            if span == 0:
-                return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
             return cls(probabilities, mean, math.nan, math.nan, math.nan, offset, span)
-        # The central moments summed over the distinct counts in the order they first
-        # appear in the history (the order of a Counter of it).
-        counts = {k: tallies[k] for k in dict.fromkeys(history)}
         squares = cubes = fourths = 0.0
-        for k, c in counts.items():
+        for k in distinct:
+            c = tallies[k]
             deviation = k - mean
             squares += deviation**2 * c
             cubes += deviation**3 * c
             fourths += deviation**4 * c
         variance = squares / days
         sd = math.sqrt(variance)
-        offset = min(counts)
-        span = 0
-        for value in counts:
-            span = math.gcd(span, value - offset)
-        if sd <= 1e-12 or span == 0:
+        if sd <= 1e-12:
             return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
         skewness = cubes / days / sd**3
         excess = fourths / days / variance**2 - 3.0
@@ -445,13 +440,20 @@ def _uniforms(rng: random.Random, trials: int) -> list[float]:
     if type(rng) is not random.Random or trials < 16:  # a subclass may draw otherwise
         draw = rng.random
         return sorted([draw() for _ in range(trials)])
-    import numpy as np
-
-    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
-    keys = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)  # the 53 bits of each number
+    keys = _numerators(rng, trials)
     keys.sort()
     numbers: list[float] = (keys * _TWO_TO_MINUS_53).tolist()  # exact: keys < 2**53
     return numbers
+
+
+def _numerators(rng: random.Random, trials: int) -> npt.NDArray[np.integer[Any]]:
+    """The 53-bit numerators of the next ``trials`` numbers of ``rng.random()``, in bulk
+    (see :func:`_uniforms`)."""
+    import numpy as np
+
+    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
+    keys: npt.NDArray[np.integer[Any]] = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)
+    return keys
 
 
 def _uniforms_at(rng: random.Random, trials: int, indices: Sequence[int]) -> list[float]:
@@ -460,12 +462,9 @@ def _uniforms_at(rng: random.Random, trials: int, indices: Sequence[int]) -> lis
     if type(rng) is not random.Random or trials < 16:
         uniforms = _uniforms(rng, trials)
         return [uniforms[i] for i in indices]
-    import numpy as np
-
-    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
-    keys = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)
-    picked = np.partition(keys, indices)[list(indices)]
-    return [int(key) * _TWO_TO_MINUS_53 for key in picked]
+    keys = _numerators(rng, trials)
+    keys.partition(indices)
+    return [int(keys[i]) * _TWO_TO_MINUS_53 for i in indices]
 
 
 def when_done_at(

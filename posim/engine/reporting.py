@@ -127,12 +127,9 @@ class Reporter:
     def honest_day(self, name: str) -> float:
         """The 85th-percentile Monte Carlo forecast from observed daily throughput.
 
-        With no throughput yet, the optimistic day stands in.
+        With no throughput yet, the optimistic day stands in.  Only that percentile
+        is computed (``_honest(name)[0]``, the same day from the same numbers).
         """
-        return self._honest(name)[0]
-
-    def _honest_day(self, name: str) -> float:
-        """``_honest(name)[0]`` without the rest of the forecast (the same day)."""
         history, ahead, today, rng = self._forecast_inputs(name)
         day = fc.when_done_at(history, ahead, rng, FORECAST_LEVEL, FORECAST_TRIALS, today)
         if day is None:
@@ -177,7 +174,7 @@ class Reporter:
         if with_forecast:
             exact, forecast = self._honest(name)
         else:
-            exact, forecast = self._honest_day(name), None
+            exact, forecast = self.honest_day(name), None
         day = round(exact, 1)
         if previous is not None and day > previous.forecast_day + AT_RISK_MARGIN_DAYS:
             late = self.clock.now > previous.forecast_day

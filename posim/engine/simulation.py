@@ -229,15 +229,9 @@ class Simulation:
 
     def accept_automatic(self, item: Item) -> None:
         """A strategy accepts ``item`` (the accept rule, recorded as a command)."""
-        # self.accept(item), without the call: once per request.
-        self.books.take_from_inbox(item)
-        record = self.recorder
-        if record.keep:
-            record("accepted", item.id, "backlog", stakeholder=item.requester)
-        self.books.track(item)
-        self.board.to_backlog(item, None)
-        if record.keep:
-            record("command", detail=cmd.describe_accept(item.id))
+        self.accept(item)
+        if self.recorder.keep:
+            self.recorder("command", detail=cmd.describe_accept(item.id))
 
     def schedule(self, delay: float, action: Callable[[], None]) -> None:
         """Call ``action`` after ``delay`` days (no process needed)."""
