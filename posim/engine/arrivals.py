@@ -136,6 +136,8 @@ class Arrivals:
             for b in scenario.backlog
             if isinstance(b, BacklogItem) and b.effect is not None
         ]
+        self.any_effects = bool(effects)
+        """Whether any item can have an effect when done (:attr:`effects` stays empty if not)."""
         self._draw_defects = slip.defect_rate > 0 or any(e.defect_rate for e in effects)
         self._draw_blockers = slip.blocker_rate > 0 or any(e.blocker_rate for e in effects)
         self._plain_luck = not (
@@ -391,11 +393,22 @@ class Arrivals:
             self.clock.first(stream.on_arrival)
 
     def _request_arrives(self, stream: RequestStream, event: simpy.Event) -> None:
-        """A request's time came (or the stream starts): create it, then wait for the next."""
+        """A request's time came (or the stream starts): create it, then wait for the next.
+
+        Each request is a new item from the stream's template, in the inbox until
+        the ``on_request`` hook takes it.
+        """
         clock = self.clock
-        if stream.pending:
-            self._request(stream)
+        pending = stream.pending
         while True:
+            if pending:
+                stream.count += 1
+                name = stream.name
+                item = self._from_template(
+                    stream.template, name, name, stream.title + str(stream.count), stream.cls
+                )
+                item.state = "inbox"
+                self.on_request(item)
             stream.day += stream.gap(stream.rng)
             if stream.day >= stream.until:
                 stream.pending = False
@@ -404,13 +417,4 @@ class Arrivals:
                 stream.pending = True
                 Due(clock, stream.day - clock.now, stream.on_arrival)
                 return
-            self._request(stream)
-
-    def _request(self, stream: RequestStream) -> None:
-        stream.count += 1
-        name = stream.name
-        item = self._from_template(
-            stream.template, name, name, stream.title + str(stream.count), stream.cls
-        )
-        item.state = "inbox"
-        self.on_request(item)
+            pending = True

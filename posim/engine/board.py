@@ -324,7 +324,19 @@ class Board:
             self._block(item, "blocker")
             self.clock.call(item.luck.blocker_days, lambda _event: self._unblock(item))
         else:
-            self._finish_column(item)
+            # The column's work is finished: on to the next column (or Done), unless
+            # the last activity finds a defect.
+            item.finished_here = True
+            if self.record.keep:
+                self.record("finished", item.id, self.activities[column])
+            route, pos = item.route, item.route_pos + 1  # item.next_column(), without the call
+            if pos < len(route):
+                self._enqueue(self.pull[route[pos]], item)
+            elif not item.reworked and item.luck.defect_draw < self.defect_rate:
+                self._rework(item, column)
+            else:
+                self.counts[column] -= 1
+                self._finish(item)
         if self.waiting_members and self.queued:  # _dispatch's own first test
             self._dispatch()
         self._member_free(state)
@@ -459,38 +471,27 @@ class Board:
         self._enqueue(self.resume[item.column], item)
         self._dispatch()
 
-    def _finish_column(self, item: Item) -> None:
-        column = item.column
-        item.finished_here = True
-        if self.record.keep:
-            self.record("finished", item.id, self.activities[column])
-        route, pos = item.route, item.route_pos + 1  # item.next_column(), without the call
-        nxt = route[pos] if pos < len(route) else -1
-        if nxt < 0 and not item.reworked and item.luck.defect_draw < self.defect_rate:
-            item.reworked = True
-            last = route[-1]
-            rework = route[-2] if len(route) >= 2 else last
-            fraction = self.rework_fraction
-            item.remaining[rework] = item.luck.actual[rework] * fraction
-            item.remaining[last] = item.luck.actual[last] * fraction
-            item.route = route + ((rework, last) if rework != last else (last,))
-            self.record("defect", item.id, self.activities[column], value=item.remaining[rework])
-            nxt = item.next_column()
-            if nxt == column:  # rework in the same column: no move
-                item.route_pos += 1
-                item.finished_here = False
-                self._enqueue(self.resume[column], item)
-                return
-            # Sent back upstream at once, whatever the limit there: waiting for room
-            # would deadlock a board whose upstream column is full of finished work.
-            self._enter(item, nxt)
-            self._enqueue(self.resume[nxt], item)
+    def _rework(self, item: Item, column: int) -> None:
+        """The last activity found a defect in ``item``: part of the work is done again."""
+        item.reworked = True
+        route = item.route
+        last = route[-1]
+        rework = route[-2] if len(route) >= 2 else last
+        fraction = self.rework_fraction
+        item.remaining[rework] = item.luck.actual[rework] * fraction
+        item.remaining[last] = item.luck.actual[last] * fraction
+        item.route = route + ((rework, last) if rework != last else (last,))
+        self.record("defect", item.id, self.activities[column], value=item.remaining[rework])
+        nxt = item.next_column()
+        if nxt == column:  # rework in the same column: no move
+            item.route_pos += 1
+            item.finished_here = False
+            self._enqueue(self.resume[column], item)
             return
-        if nxt < 0:
-            self.counts[column] -= 1
-            self._finish(item)
-        else:
-            self._enqueue(self.pull[nxt], item)
+        # Sent back upstream at once, whatever the limit there: waiting for room
+        # would deadlock a board whose upstream column is full of finished work.
+        self._enter(item, nxt)
+        self._enqueue(self.resume[nxt], item)
 
     def _finish(self, item: Item) -> None:
         now = self.clock.now

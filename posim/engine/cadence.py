@@ -8,7 +8,7 @@ meetings) or at meetings.
 
 Replenishment commits from the top of the backlog while Ready has room (and,
 at sprint planning, while the sprint's forecast capacity lasts), through the
-``commit`` hook: the simulation's one commit rule.  When reviews fall due the
+board's one commit rule (each recorded as a command).  When reviews fall due the
 ``review`` hook is called (the books take note, the product owner reports).
 """
 
@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from functools import partial
 
+from posim.engine import commands as cmd
 from posim.engine.board import Board
 from posim.engine.clock import Clock
 from posim.engine.items import Item
@@ -66,8 +67,6 @@ class Cadence:
         self._planned_capacity = 0.0
         self._replenishing = False
         self._replenish_again = False
-        self.commit: Callable[[Item], None] = board.commit
-        """How an automatic commit is made (set by the simulation: it keeps the record)."""
         self.review: Callable[[str], None] = lambda name: None
         """What happens when a review falls due (set by the simulation)."""
 
@@ -136,7 +135,8 @@ class Cadence:
             self._replenish_again = True
             return
         board = self.board
-        commit = self.commit
+        commit = board.commit
+        record = self.record
         self._replenishing = True
         try:
             again = True
@@ -152,6 +152,8 @@ class Cadence:
                         capacity -= item.estimate_total
                         self._planned_capacity += item.estimate_total
                     commit(item)
+                    if record.keep:
+                        record("command", detail=cmd.describe_commit(item.id))
                 again = self._replenish_again and capacity is None
         finally:
             self._replenishing = False

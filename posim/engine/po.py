@@ -92,6 +92,9 @@ class ProductOwner:
     """The strategy spec, e.g. ``wsjf+honest``; ``human`` for a person."""
     reporting = "human"
     """The reporting policy name."""
+    accepts_at_once = False
+    """Whether every request is accepted the moment it arrives, without a triage to
+    wait for (the simulation then hands it to the accept rule without the inbox)."""
 
     def priority(self, item: Item) -> Key | None:
         """Backlog sort key for an arriving item (None: a person places it)."""
@@ -160,6 +163,7 @@ class StrategyPO(ProductOwner):
         self._triage_hook = getattr(self.ordering, "triage", None)
         self._accept_all = self._triage_hook is None and self.triage_policy == "accept_all"
         """Triage accepts every request (the default): nothing to ask."""
+        self.accepts_at_once = self._accept_all and not self.budget
         # A built-in key reads only what an ItemView shows (the ItemFacts protocol),
         # and Item shows the same fields: it is given the item, no view is built.
         self._fast_key: Callable[[Item], SortKey] | None = (
@@ -208,6 +212,7 @@ class StrategyPO(ProductOwner):
             else:
                 desk.schedule(when - now, lambda: self._triage(item))
         elif self._accept_all:  # what _triage does with a request just in the inbox
+            # (the simulation skips this call: see ``accepts_at_once``)
             desk.accept_automatic(item)
         else:
             self._triage(item)

@@ -141,9 +141,14 @@ class Simulation:
         board.pull_rank = self.po.pull_rank
         board.refill = cadence.replenish if cadence.continuous else None
         board.on_question = self.po.on_question
-        board.on_done = self._item_done
-        arrivals.on_request = self._request
-        cadence.commit = self._commit_automatic
+        # Only an effect or a sprint needs more than the books when an item is done.
+        board.on_done = (
+            self._item_done
+            if arrivals.any_effects or cadence.sprints
+            else self.books.delivered_item
+        )
+        # A strategy that accepts every request at once skips the inbox (see _accept_request).
+        arrivals.on_request = self._accept_request if self.po.accepts_at_once else self._request
         cadence.review = self._review_due
 
         arrivals.create_backlog(self._place)
@@ -173,6 +178,14 @@ class Simulation:
         if item.state == "inbox":
             books.wait_for_triage(item)
 
+    def _accept_request(self, item: Item) -> None:
+        """A request a strategy accepts the moment it arrives (it accepts every request
+        and has no daily budget to wait for): the accept rule without the inbox it would
+        leave at once (:meth:`accept_automatic` less :meth:`Books.take_from_inbox`)."""
+        self._accepted(item, None)
+        if self.recorder.keep:
+            self.recorder("command", detail=cmd.describe_accept(item.id))
+
     def _item_done(self, item: Item) -> None:
         """An item reached Done: its effect, the sprint's yesterday's weather, the promises."""
         effects = self.arrivals.effects
@@ -198,12 +211,6 @@ class Simulation:
     def _close(self, event: simpy.Event) -> None:
         """The horizon: close the books."""
         self.books.close(self.horizon)
-
-    def _commit_automatic(self, item: Item) -> None:
-        """Replenishment commits ``item`` (the commit rule, recorded as a command)."""
-        self.board.commit(item)
-        if self.recorder.keep:
-            self.recorder("command", detail=cmd.describe_commit(item.id))
 
     # ------------------------------------------------------------------
     # The PO's desk (see posim.engine.po.Desk)
@@ -398,6 +405,10 @@ class Simulation:
     def accept(self, item: Item, rank: int | None = None) -> None:
         """Move an inbox item to the backlog (no checks: see :meth:`apply`)."""
         self.books.take_from_inbox(item)
+        self._accepted(item, rank)
+
+    def _accepted(self, item: Item, rank: int | None) -> None:
+        """The accept rule past the inbox: the requester waits for it; into the backlog."""
         if self.recorder.keep:
             self.record("accepted", item.id, "backlog", stakeholder=item.requester, value=rank)
         self.books.track(item)
