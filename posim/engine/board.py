@@ -15,8 +15,9 @@ piece of work is one timeout whose callback finishes it (one event per piece
 of work; see docs/performance.md).
 
 The board asks upward through hooks the simulation sets: ``priority`` and
-``pull_rank`` (the product owner's order), ``refill`` (continuous
-replenishment, or None), ``on_question`` and ``on_done``.
+``pull_rank`` (the product owner's order; a committed item with a backlog key
+is pulled in that key's order, the others by ``pull_rank``), ``refill``
+(continuous replenishment, or None), ``on_question`` and ``on_done``.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class Board:
         self.pull_rank: Callable[[Item, Key | None], Key] = lambda item, key: (
             float(item.commit_seq),
         )
-        """The product owner's rank of a committed item in the pull queues."""
+        """The product owner's rank in the pull queues of a committed item that had no
+        backlog key (a person placed it); an item with a key is pulled in its key's order."""
         self.refill: Callable[[], None] | None = None
         """Continuous replenishment: called when Ready may have room (None: meetings do it)."""
         self.on_question: Callable[[Item], None] = _nothing
@@ -159,7 +161,8 @@ class Board:
         item.state = "ready"
         item.committed = now
         item.commit_seq = self._commit_seq
-        item.pull_key = (CLASS_RANK.get(item.cls, 1), self.pull_rank(item, key), item.id)
+        rank = key if key is not None else self.pull_rank(item, None)
+        item.pull_key = (CLASS_RANK.get(item.cls, 1), rank, item.id)
         self.ready[item.id] = item
         if self.record.keep:
             self.record("committed", item.id, "ready")

@@ -106,7 +106,11 @@ class ProductOwner:
         return self.priority
 
     def pull_rank(self, item: Item, backlog_key: Key | None) -> Key:
-        """Rank of a committed item in the pull queues (lower first)."""
+        """Rank of a committed item in the pull queues (lower first).
+
+        The board asks only for an item without a backlog key (a person placed it):
+        an item with one is pulled in its key's order.
+        """
         return (float(item.commit_seq),)
 
     def on_request(self, item: Item) -> None:
