@@ -31,7 +31,7 @@ from benchmarks.scenarios import (
     validated,
 )
 from benchmarks.sizes import Sizes
-from benchmarks.timing import interleaved, posim_case
+from benchmarks.timing import interleaved, paired_ratio, posim_case
 
 
 def bench_flow_a(sizes: Sizes, repeats: int) -> dict[str, Any]:
@@ -105,14 +105,20 @@ def bench_flow_a2(sizes: Sizes, repeats: int) -> dict[str, Any]:
 
 
 def _ratios(timed: dict[str, dict[str, Any]], key: str, mine: str, other: str) -> dict[str, Any]:
-    """``ratio_<key>``: items per CPU second of ``mine`` over ``other``; ``wall_ratio_<key>``."""
+    """``ratio_<key>``: items per CPU second of ``mine`` over ``other`` (best times);
+    ``wall_ratio_<key>``: the same by wall time; ``paired_ratio_<key>``: the median of
+    the repeats' back-to-back ratios (:func:`~benchmarks.timing.paired_ratio`)."""
 
     def ratio(rate: str) -> float | None:
         if not timed[mine][rate] or not timed[other][rate]:
             return None
         return round(timed[mine][rate] / timed[other][rate], 3)
 
-    return {f"ratio_{key}": ratio("items_per_cpu_s"), f"wall_ratio_{key}": ratio("items_per_s")}
+    return {
+        f"ratio_{key}": ratio("items_per_cpu_s"),
+        f"wall_ratio_{key}": ratio("items_per_s"),
+        f"paired_ratio_{key}": paired_ratio(timed, mine, other),
+    }
 
 
 def _linearity(timed: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -118,6 +118,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"{a['wall_ratio_vs_simpy']}, posim/ciw {a.get('wall_ratio_vs_ciw')}, "
             f"linearity {a['wall_linear_ratio']})"
         )
+        a2 = flows["a2_mm3_reviews"]
+        lines.append(
+            f"  ((a') posim/textbook {a2['ratio_vs_textbook']}, posim/ciw {a2.get('ratio_vs_ciw')} "
+            f"by best CPU times; median of the repeats' back-to-back ratios: "
+            f"{a2.get('paired_ratio_vs_textbook')} and {a2.get('paired_ratio_vs_ciw')})"
+        )
         if "ciw_note" in a:
             lines.append(f"  {a['ciw_note']}")
         lines.append("")

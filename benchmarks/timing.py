@@ -11,6 +11,7 @@ import gc
 import json
 import math
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,9 @@ def interleaved(
 ) -> dict[str, dict[str, Any]]:
     """Time every case ``repeats`` times in alternation (forward, then backward order).
 
-    Each case's figure is its best (least disturbed) time.
+    Each case's figure is its best (least disturbed) time; every repeat's wall
+    and CPU times are kept too (``times_s``, ``cpu_times_s``), for the paired
+    ratios of :func:`paired_ratio`.
     """
     names = list(cases)
     times: dict[str, list[float]] = {name: [] for name in names}
@@ -64,6 +67,7 @@ def interleaved(
             "times_s": [round(t, 6) for t in times[name]],
             "items_per_s": round(items / best, 1) if best > 0 else None,
             "best_cpu_s": round(min(cpu[name]), 6),
+            "cpu_times_s": [round(t, 6) for t in cpu[name]],
             "items_per_cpu_s": round(items / min(cpu[name]), 1) if min(cpu[name]) > 0 else None,
         }
     return report
@@ -131,3 +135,20 @@ def posim_command() -> list[str]:
         return [str(script)]
     found = shutil.which("posim")
     return [found] if found else [sys.executable, "-m", "posim"]
+
+
+def paired_ratio(timed: dict[str, dict[str, Any]], mine: str, other: str) -> float | None:
+    """Median over the repeats of ``mine``'s items per CPU second over ``other``'s.
+
+    The two cases of one repeat ran back to back (:func:`interleaved`), so a
+    disturbance of the machine that lasts a few seconds touches both: on a
+    shared host, whose figures move by a fifth from run to run, the median of
+    these ratios moves less than the ratio of the two best times.
+    """
+    a, b = timed[mine], timed[other]
+    ratios = [
+        (a["items"] / ta) / (b["items"] / tb)
+        for ta, tb in zip(a["cpu_times_s"], b["cpu_times_s"], strict=True)
+        if ta > 0 and tb > 0 and b["items"] > 0
+    ]
+    return round(statistics.median(ratios), 3) if ratios else None

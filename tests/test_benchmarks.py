@@ -71,6 +71,12 @@ def test_flow_a2_times_posim_beside_the_textbook_model(
     assert flow["ratio_vs_textbook"] == pytest.approx(
         cases["posim"]["items_per_cpu_s"] / cases["simpy_resource"]["items_per_cpu_s"], abs=2e-3
     )
+    (posim_cpu,) = cases["posim"]["cpu_times_s"]  # one repeat at the toy size
+    (textbook_cpu,) = cases["simpy_resource"]["cpu_times_s"]
+    assert flow["paired_ratio_vs_textbook"] == pytest.approx(
+        (cases["posim"]["items"] / posim_cpu) / (cases["simpy_resource"]["items"] / textbook_cpu),
+        abs=2e-3,
+    )
     checks = {c["check"]: c for c in report["checks"]}
     assert checks["a2_vs_textbook"]["target"] == ">= 0.6"
     assert checks["a2_records_cost"]["target"] == "<= 2"
@@ -222,3 +228,19 @@ def test_flow_d_and_team_data_report_their_targets(tiny_report: tuple[dict[str, 
     assert team["forecast_history_items"] > 0 and team["calibrate_rows"] >= 4
     assert checks["forecast_s"]["ok"] == (team["forecast_s"] < 3)
     assert "d_overloaded:" in table
+
+
+def test_paired_ratio_is_the_median_of_the_back_to_back_ratios() -> None:
+    """Repeat by repeat, items per CPU second of one case over the other's; the median."""
+    timed = {
+        "mine": {"items": 100, "cpu_times_s": [1.0, 2.0, 4.0]},
+        "other": {"items": 50, "cpu_times_s": [1.0, 1.0, 1.0]},
+    }
+    # Per repeat: (100/1)/(50/1) = 2, (100/2)/50 = 1, (100/4)/50 = 0.5; the median is 1.
+    assert timing.paired_ratio(timed, "mine", "other") == 1.0
+    # A repeat disturbed on one side only moves the best-time ratio, not the median.
+    timed["other"]["cpu_times_s"] = [0.25, 1.0, 1.0]
+    assert timing.paired_ratio(timed, "mine", "other") == 1.0
+    # No CPU time measured on one side: no ratio.
+    idle = {**timed, "mine": {"items": 100, "cpu_times_s": [0.0, 0.0, 0.0]}}
+    assert timing.paired_ratio(idle, "mine", "other") is None
