@@ -465,6 +465,35 @@ def test_the_reporters_history_is_the_throughput_history_of_the_done_days() -> N
             )
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_the_boards_day_counts_by_bisection_are_the_counts_of_the_done_days(seed: int) -> None:
+    # Items finish in bursts, on whole days, on the day of the last call, with
+    # empty stretches between; the board is asked between finishes, for windows
+    # before, across and past the last finished item's day.
+    from posim.engine import Simulation
+    from posim.scenario import load_scenario
+
+    board = Simulation(load_scenario("tutorial"), seed=1).board
+    done_days = board.done_days
+    assert not done_days
+    rng = random.Random(seed)
+    now = 0.0
+    for _ in range(60):
+        now += rng.choice([0.0, 0.0, 0.25, 0.5, 1.0, 1.0 - now % 1.0, 3.7, 11.0])
+        done_days.extend([now] * rng.choice([0, 1, 1, 2, 5]))
+        today = math.floor(now) + rng.choice([0, 0, 1, 4])
+        for start, end in [
+            (max(0, today - 60), today),
+            (0, today),
+            (today, today + 3),
+            (max(0, today - 2), today + 2),
+            (today + 5, today + 2),
+            (rng.randrange(today + 1), rng.randrange(today + 6)),
+        ]:
+            expected = throughput_history(done_days, end, end - start) if end >= start else []
+            assert board.throughput(start, end) == expected, (start, end, done_days)
+
+
 @pytest.mark.parametrize("trials", [1, 15, 16, 17, 200, 1000, 10_000])
 def test_bulk_uniforms_are_the_one_by_one_draws(trials: int) -> None:
     # _uniforms draws in bulk from getrandbits: the same numbers, sorted, and
