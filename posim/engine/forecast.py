@@ -222,23 +222,19 @@ class DailyThroughput:
         the probabilities alone).
         """
         days = len(history)
-        top = max(history)
-        tallies = [0] * (top + 1)
-        for count in history:
-            tallies[count] += 1
+        tallies = _tallies(history)
         probabilities = tuple([tally / days for tally in tallies])
         mean = sum(history) / days  # an exact integer sum, whatever the order
-        distinct = dict.fromkeys(history)  # in the order first seen (a Counter's order)
-        offset = min(history)
-        span = 0
-        for value in distinct:
-            span = math.gcd(span, value - offset)
+        offset = 0
+        while not tallies[offset]:
+            offset += 1
+        span = math.gcd(*[k - offset for k in range(offset + 1, len(tallies)) if tallies[k]])
         if span == 0:
             return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
         if not moments:
             return cls(probabilities, mean, math.nan, math.nan, math.nan, offset, span)
         squares = cubes = fourths = 0.0
-        for k in distinct:
+        for k in dict.fromkeys(history):  # in the order first seen (a Counter's order)
             c = tallies[k]
             deviation = k - mean
             squares += deviation**2 * c
@@ -251,6 +247,30 @@ class DailyThroughput:
         skewness = cubes / days / sd**3
         excess = fourths / days / variance**2 - 3.0
         return cls(probabilities, mean, sd, skewness, excess, offset, span)
+
+
+def _tallies(history: Sequence[int]) -> list[int]:
+    """``tallies[k]``: how many days of a non-empty, non-negative ``history`` finished
+    ``k`` items, for ``k`` up to the largest.
+
+    A review's history is a few dozen days of a few items each: as bytes, each
+    tally is one C-level count (``bytes.count``), not one Python step per day.
+    A count past 255 is tallied day by day.
+    """
+    try:
+        count = bytes(history).count
+    except ValueError:  # a day of more than 255 items
+        tallies = [0] * (max(history) + 1)
+        for items in history:
+            tallies[items] += 1
+        return tallies
+    tallies = []
+    days = len(history)
+    while days:
+        tally = count(len(tallies))
+        tallies.append(tally)
+        days -= tally
+    return tallies
 
 
 # --- "when": the distribution of T ----------------------------------------------------------

@@ -569,3 +569,22 @@ def test_a_daily_throughput_without_moments_is_the_same_distribution() -> None:
             assert (light.sd, light.skewness, light.excess_kurtosis) == (0.0, 0.0, 0.0)
         else:
             assert math.isnan(light.sd) and math.isnan(light.skewness)
+
+
+def test_the_daily_distribution_is_the_tally_of_the_history() -> None:
+    # Counted as bytes up to 255 items a day, day by day past it: the same
+    # shares, mean, offset and lattice step as a Counter's.
+    from collections import Counter
+
+    rng = random.Random(41)
+    histories = [*random_histories(150, seed=12), [0, 255, 0], [256, 3], [900] * 4, [7], [0, 5]]
+    histories += [[rng.choice([0, 2, 254, 255, 256, 1000]) for _ in range(9)] for _ in range(30)]
+    for history in histories:
+        tally = Counter(history)
+        daily = DailyThroughput.of(history, moments=False)
+        days = len(history)
+        assert daily.probabilities == tuple(tally[k] / days for k in range(max(history) + 1))
+        assert daily.mean == sum(history) / days
+        assert daily.offset == min(history)
+        assert daily.span == math.gcd(*(k - min(history) for k in tally))
+        assert fc._tallies(history) == [tally[k] for k in range(max(history) + 1)]
