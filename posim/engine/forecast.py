@@ -59,6 +59,7 @@ would need more than :data:`MAX_DAYS_PER_TRIAL` days counts as never finishing
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -471,9 +472,23 @@ def _numerators(rng: random.Random, trials: int) -> npt.NDArray[np.integer[Any]]
     (see :func:`_uniforms`)."""
     import numpy as np
 
-    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
-    keys: npt.NDArray[np.integer[Any]] = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)
+    words_dtype, low_half, five, six_and_thirty_two, twenty_six = _bulk_constants()
+    drawn = rng.getrandbits(64 * trials).to_bytes(8 * trials, "little")
+    words = np.frombuffer(drawn, words_dtype)
+    keys: npt.NDArray[np.integer[Any]] = ((words & low_half) >> five << twenty_six) | (
+        words >> six_and_thirty_two
+    )
     return keys
+
+
+@functools.cache
+def _bulk_constants() -> tuple[Any, ...]:
+    """:func:`_numerators`' dtype and shifts as numpy's own, made once (a dtype
+    parsed from its string, or Python ints converted, at every review cost
+    more than the arithmetic on its 200 numbers)."""
+    import numpy as np
+
+    return np.dtype("<u8"), np.uint64(0xFFFFFFFF), np.uint64(5), np.uint64(38), np.uint64(26)
 
 
 def _uniforms_at(rng: random.Random, trials: int, indices: Sequence[int]) -> list[float]:
