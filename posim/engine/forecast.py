@@ -168,12 +168,22 @@ def rank(level: int, trials: int) -> int:
 
 def _check(history: Sequence[int], trials: int, levels: Sequence[int]) -> None:
     """Reject negative throughput, fewer than one trial, or levels outside 1..99."""
-    if history and min(history) < 0:
+    if history and _has_negative(history):
         raise ValueError("daily throughput cannot be negative")
     if trials < 1:
         raise ValueError(f"trials must be at least 1, not {trials}")
-    if any(not 0 < level < 100 for level in levels):
+    if levels is not PERCENTILES and any(not 0 < level < 100 for level in levels):
         raise ValueError(f"percentile levels must be between 1 and 99, not {list(levels)}")
+
+
+def _has_negative(history: Sequence[int]) -> bool:
+    """Whether a daily count is below 0 (a history of bytes, 0..255, has none:
+    ``bytes()`` checks in C what ``min()`` compares one Python int at a time)."""
+    try:
+        bytes(history)
+    except (ValueError, TypeError):
+        return min(history) < 0
+    return False
 
 
 def _assumptions(history: Sequence[int], trials: int, question: str) -> Assumptions:
@@ -523,7 +533,7 @@ def when_done_at(
         raise ValueError(f"level {level} is not one of {list(levels)}")
     history = list(daily_throughput)
     _check(history, trials, levels)
-    if sum(history) == 0:
+    if not any(history):  # no finished item (the counts are not negative)
         return None
     if remaining_items <= 0:
         return float(start_day)

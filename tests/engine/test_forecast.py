@@ -588,3 +588,11 @@ def test_the_daily_distribution_is_the_tally_of_the_history() -> None:
         assert daily.offset == min(history)
         assert daily.span == math.gcd(*(k - min(history) for k in tally))
         assert fc._tallies(history) == [tally[k] for k in range(max(history) + 1)]
+
+
+def test_a_negative_count_is_found_among_counts_of_any_size() -> None:
+    for history in ([1, -1], [300, -1], [-300], [0, 255, 256], [5] * 60, [2**70, 0], [0, -(2**70)]):
+        assert fc._has_negative(history) == (min(history) < 0)
+        if min(history) < 0:
+            with pytest.raises(ValueError, match="negative"):
+                fc.when_done_at(history, 3, random.Random(1), 85)
