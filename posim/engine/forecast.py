@@ -356,10 +356,11 @@ def _walked_when_days(
     last bits (``tests/engine/test_forecast.py`` compares them).
     """
     head = daily.probabilities[:items]
-    steps = [(k, p) for k, p in enumerate(head) if p > 0.0]
+    # (k, P(k), the positions of q it moves up by k), made once for the walk
+    steps = [(k, p, range(items - k)) for k, p in enumerate(head) if p > 0.0]
     if not steps:  # every day finishes them all
         return [1.0] * len(targets)
-    per_day = sum(items - k for k, _ in steps)
+    per_day = sum([items - k for k, _, _ in steps])
     longest = WALK_BUDGET // per_day
     # Most of the days the walk will need: the mean's days, with room for the tail.
     if longest < 1 or items / daily.mean * 1.5 + 3 > longest:
@@ -373,8 +374,8 @@ def _walked_when_days(
             # T = 1 + #{d >= 1 : P(S_d < items) >= 1 - u}
             return [float(bisect.bisect_right(negated, -(1.0 - u)) + 1) for u in targets]
         new = [0.0] * items
-        for k, p in steps:
-            for i in range(items - k):
+        for k, p, positions in steps:
+            for i in positions:
                 new[i + k] += p * q[i]
         q = new
         left = sum(q)
