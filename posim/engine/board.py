@@ -78,8 +78,10 @@ class Board:
         self.done_days: list[float] = []
         """Days items reached Done, in order."""
         self._done_per_day: list[int] = []
-        """Items finished on each whole day, counted up to ``done_days[:_days_counted]``."""
+        """Items finished on each whole day before the last finished item's day (days
+        that can take no more), counted as reviews ask."""
         self._days_counted = 0
+        """How many of :attr:`done_days` fall on the days of :attr:`_done_per_day`."""
         self.questions: list[Item] = []
         """Items blocked by a clarification question, waiting for the PO."""
         self._commit_seq = 0
@@ -513,21 +515,32 @@ class Board:
         """Items finished on each whole day from ``start`` to ``end - 1``.
 
         The same as :func:`posim.engine.forecast.throughput_history` of
-        :attr:`done_days` for those days, from a count per day brought up to
-        date with the items finished since the last call: a review no longer
-        looks at every item of its window, and a flow without reviews never
-        counts.
+        :attr:`done_days` for those days.  :attr:`done_days` is in order, so a
+        day's count is the distance between the first items done on or after
+        it and on or after the next day, two bisections: a review counts the
+        days since the last one, not the items finished in them, and a flow
+        without reviews never counts.  Days before the last finished item's
+        day can take no more items and are kept; that day itself (it may be
+        today) is counted anew at every call.
         """
         per_day = self._done_per_day
         done_days = self.done_days
-        for done in done_days[self._days_counted :]:
-            day = int(done)  # floor: days are >= 0
-            if day >= len(per_day):
-                per_day.extend([0] * (day + 1 - len(per_day)))
-            per_day[day] += 1
-        self._days_counted = len(done_days)
+        first = self._days_counted  # the first item done on day len(per_day) or later
+        if done_days:
+            last_day = int(done_days[-1])  # floor: days are >= 0
+            if last_day > len(per_day):
+                for day in range(len(per_day) + 1, last_day + 1):
+                    after = bisect.bisect_left(done_days, day, first)
+                    per_day.append(after - first)
+                    first = after
+                self._days_counted = first
         counts = per_day[start:end]
-        counts += [0] * (end - start - len(counts))
+        if len(counts) < end - start:  # the last item's day and after
+            pending = max(start, len(per_day))
+            tail = [0] * (end - pending)
+            if done_days and pending <= len(per_day) < end:
+                tail[len(per_day) - pending] = len(done_days) - first
+            counts += tail
         return counts
 
     def dispatch(self) -> None:

@@ -214,7 +214,8 @@ class Books:
         if name in self.reviews_due:
             self.change(tr.on_missed_report(name, self.reviews_due[name]))
         self.reviews_due[name] = self.clock.now
-        self.record("review", stakeholder=name)
+        if self.record.keep:
+            self.record("review", stakeholder=name)
 
     def report(self, stakeholder: str, status: Status, forecast_day: float) -> None:
         """A status report was given: a new promise (checked by the caller)."""
@@ -234,7 +235,8 @@ class Books:
         self.promises.append(promise)
         self._reach.append(reach)
         self.reviews_due.pop(stakeholder, None)
-        self.record("report", stakeholder=stakeholder, value=forecast_day, detail=status)
+        if self.record.keep:
+            self.record("report", stakeholder=stakeholder, value=forecast_day, detail=status)
 
     def deliveries(self) -> list[float | None]:
         """For each promise, in order: the day its last item was done (None: not all

@@ -121,7 +121,7 @@ class Cadence:
     def _set_next_review(self) -> None:
         now = self.clock.now
         self.next_review = min(
-            ((math.floor(now / i + 1e-9) + 1) * i for i in self.review_intervals.values()),
+            [(math.floor(now / i + 1e-9) + 1) * i for i in self.review_intervals.values()],
             default=None,
         )
 

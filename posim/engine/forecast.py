@@ -59,6 +59,7 @@ would need more than :data:`MAX_DAYS_PER_TRIAL` days counts as never finishing
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -167,12 +168,22 @@ def rank(level: int, trials: int) -> int:
 
 def _check(history: Sequence[int], trials: int, levels: Sequence[int]) -> None:
     """Reject negative throughput, fewer than one trial, or levels outside 1..99."""
-    if history and min(history) < 0:
+    if history and _has_negative(history):
         raise ValueError("daily throughput cannot be negative")
     if trials < 1:
         raise ValueError(f"trials must be at least 1, not {trials}")
-    if any(not 0 < level < 100 for level in levels):
+    if levels is not PERCENTILES and any(not 0 < level < 100 for level in levels):
         raise ValueError(f"percentile levels must be between 1 and 99, not {list(levels)}")
+
+
+def _has_negative(history: Sequence[int]) -> bool:
+    """Whether a daily count is below 0 (a history of bytes, 0..255, has none:
+    ``bytes()`` checks in C what ``min()`` compares one Python int at a time)."""
+    try:
+        bytes(history)
+    except (ValueError, TypeError):
+        return min(history) < 0
+    return False
 
 
 def _assumptions(history: Sequence[int], trials: int, question: str) -> Assumptions:
@@ -222,23 +233,19 @@ class DailyThroughput:
         the probabilities alone).
         """
         days = len(history)
-        top = max(history)
-        tallies = [0] * (top + 1)
-        for count in history:
-            tallies[count] += 1
+        tallies = _tallies(history)
         probabilities = tuple([tally / days for tally in tallies])
         mean = sum(history) / days  # an exact integer sum, whatever the order
-        distinct = dict.fromkeys(history)  # in the order first seen (a Counter's order)
-        offset = min(history)
-        span = 0
-        for value in distinct:
-            span = math.gcd(span, value - offset)
+        offset = 0
+        while not tallies[offset]:
+            offset += 1
+        span = math.gcd(*[k - offset for k in range(offset + 1, len(tallies)) if tallies[k]])
         if span == 0:
             return cls(probabilities, mean, 0.0, 0.0, 0.0, offset, 0)
         if not moments:
             return cls(probabilities, mean, math.nan, math.nan, math.nan, offset, span)
         squares = cubes = fourths = 0.0
-        for k in distinct:
+        for k in dict.fromkeys(history):  # in the order first seen (a Counter's order)
             c = tallies[k]
             deviation = k - mean
             squares += deviation**2 * c
@@ -251,6 +258,30 @@ class DailyThroughput:
         skewness = cubes / days / sd**3
         excess = fourths / days / variance**2 - 3.0
         return cls(probabilities, mean, sd, skewness, excess, offset, span)
+
+
+def _tallies(history: Sequence[int]) -> list[int]:
+    """``tallies[k]``: how many days of a non-empty, non-negative ``history`` finished
+    ``k`` items, for ``k`` up to the largest.
+
+    A review's history is a few dozen days of a few items each: as bytes, each
+    tally is one C-level count (``bytes.count``), not one Python step per day.
+    A count past 255 is tallied day by day.
+    """
+    try:
+        count = bytes(history).count
+    except ValueError:  # a day of more than 255 items
+        tallies = [0] * (max(history) + 1)
+        for items in history:
+            tallies[items] += 1
+        return tallies
+    tallies = []
+    days = len(history)
+    while days:
+        tally = count(len(tallies))
+        tallies.append(tally)
+        days -= tally
+    return tallies
 
 
 # --- "when": the distribution of T ----------------------------------------------------------
@@ -325,10 +356,11 @@ def _walked_when_days(
     last bits (``tests/engine/test_forecast.py`` compares them).
     """
     head = daily.probabilities[:items]
-    steps = [(k, p) for k, p in enumerate(head) if p > 0.0]
+    # (k, P(k), the positions of q it moves up by k), made once for the walk
+    steps = [(k, p, range(items - k)) for k, p in enumerate(head) if p > 0.0]
     if not steps:  # every day finishes them all
         return [1.0] * len(targets)
-    per_day = sum(items - k for k, _ in steps)
+    per_day = sum([items - k for k, _, _ in steps])
     longest = WALK_BUDGET // per_day
     # Most of the days the walk will need: the mean's days, with room for the tail.
     if longest < 1 or items / daily.mean * 1.5 + 3 > longest:
@@ -342,8 +374,8 @@ def _walked_when_days(
             # T = 1 + #{d >= 1 : P(S_d < items) >= 1 - u}
             return [float(bisect.bisect_right(negated, -(1.0 - u)) + 1) for u in targets]
         new = [0.0] * items
-        for k, p in steps:
-            for i in range(items - k):
+        for k, p, positions in steps:
+            for i in positions:
                 new[i + k] += p * q[i]
         q = new
         left = sum(q)
@@ -451,9 +483,23 @@ def _numerators(rng: random.Random, trials: int) -> npt.NDArray[np.integer[Any]]
     (see :func:`_uniforms`)."""
     import numpy as np
 
-    words = np.frombuffer(rng.getrandbits(64 * trials).to_bytes(8 * trials, "little"), "<u8")
-    keys: npt.NDArray[np.integer[Any]] = ((words & 0xFFFFFFFF) >> 5 << 26) | (words >> 38)
+    words_dtype, low_half, five, six_and_thirty_two, twenty_six = _bulk_constants()
+    drawn = rng.getrandbits(64 * trials).to_bytes(8 * trials, "little")
+    words = np.frombuffer(drawn, words_dtype)
+    keys: npt.NDArray[np.integer[Any]] = ((words & low_half) >> five << twenty_six) | (
+        words >> six_and_thirty_two
+    )
     return keys
+
+
+@functools.cache
+def _bulk_constants() -> tuple[Any, ...]:
+    """:func:`_numerators`' dtype and shifts as numpy's own, made once (a dtype
+    parsed from its string, or Python ints converted, at every review cost
+    more than the arithmetic on its 200 numbers)."""
+    import numpy as np
+
+    return np.dtype("<u8"), np.uint64(0xFFFFFFFF), np.uint64(5), np.uint64(38), np.uint64(26)
 
 
 def _uniforms_at(rng: random.Random, trials: int, indices: Sequence[int]) -> list[float]:
@@ -488,7 +534,7 @@ def when_done_at(
         raise ValueError(f"level {level} is not one of {list(levels)}")
     history = list(daily_throughput)
     _check(history, trials, levels)
-    if sum(history) == 0:
+    if not any(history):  # no finished item (the counts are not negative)
         return None
     if remaining_items <= 0:
         return float(start_day)

@@ -191,6 +191,12 @@ def _signed(delta: float) -> str:
     return f"+{text}" if delta > 0 else f"-{text}"
 
 
+# The rules' own numbers as the sentences show them, made once: a delivery's
+# sentence is written at every promise kept or missed.
+_ON_TIME_GAIN_TEXT: Final = _signed(DELIVERY_ON_TIME_GAIN)
+_SURPRISE_TERMS_TEXT: Final = f"x {_days(SURPRISE_MULTIPLIER)} + {_days(SURPRISE_PENALTY)}"
+
+
 def influence_factor(influence: float) -> float:
     """How strongly a stakeholder of this influence feels a decline or an ignored request.
 
@@ -224,8 +230,7 @@ def _miss(promise: Promise, day: float, what: str) -> TrustChange:
             delta,
             "surprise",
             f"{lateness} while the last report said on track: {_signed(delta)} (surprise: "
-            f"{_days(penalty)} for lateness x {_days(SURPRISE_MULTIPLIER)}"
-            f" + {_days(SURPRISE_PENALTY)})",
+            f"{_days(penalty)} for lateness {_SURPRISE_TERMS_TEXT})",
         )
     status = promise.status.replace("_", " ")
     return TrustChange(
@@ -250,7 +255,7 @@ def on_delivery(promise: Promise, delivered_day: float) -> TrustChange:
             DELIVERY_ON_TIME_GAIN,
             "on_time",
             f"Delivered on day {_days(delivered_day)}, on or before the promised day "
-            f"{_days(promise.forecast_day)}: {_signed(DELIVERY_ON_TIME_GAIN)} (on time)",
+            f"{_days(promise.forecast_day)}: {_ON_TIME_GAIN_TEXT} (on time)",
         )
     return _miss(promise, delivered_day, "Delivered")
 

@@ -465,6 +465,35 @@ def test_the_reporters_history_is_the_throughput_history_of_the_done_days() -> N
             )
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_the_boards_day_counts_by_bisection_are_the_counts_of_the_done_days(seed: int) -> None:
+    # Items finish in bursts, on whole days, on the day of the last call, with
+    # empty stretches between; the board is asked between finishes, for windows
+    # before, across and past the last finished item's day.
+    from posim.engine import Simulation
+    from posim.scenario import load_scenario
+
+    board = Simulation(load_scenario("tutorial"), seed=1).board
+    done_days = board.done_days
+    assert not done_days
+    rng = random.Random(seed)
+    now = 0.0
+    for _ in range(60):
+        now += rng.choice([0.0, 0.0, 0.25, 0.5, 1.0, 1.0 - now % 1.0, 3.7, 11.0])
+        done_days.extend([now] * rng.choice([0, 1, 1, 2, 5]))
+        today = math.floor(now) + rng.choice([0, 0, 1, 4])
+        for start, end in [
+            (max(0, today - 60), today),
+            (0, today),
+            (today, today + 3),
+            (max(0, today - 2), today + 2),
+            (today + 5, today + 2),
+            (rng.randrange(today + 1), rng.randrange(today + 6)),
+        ]:
+            expected = throughput_history(done_days, end, end - start) if end >= start else []
+            assert board.throughput(start, end) == expected, (start, end, done_days)
+
+
 @pytest.mark.parametrize("trials", [1, 15, 16, 17, 200, 1000, 10_000])
 def test_bulk_uniforms_are_the_one_by_one_draws(trials: int) -> None:
     # _uniforms draws in bulk from getrandbits: the same numbers, sorted, and
@@ -540,3 +569,30 @@ def test_a_daily_throughput_without_moments_is_the_same_distribution() -> None:
             assert (light.sd, light.skewness, light.excess_kurtosis) == (0.0, 0.0, 0.0)
         else:
             assert math.isnan(light.sd) and math.isnan(light.skewness)
+
+
+def test_the_daily_distribution_is_the_tally_of_the_history() -> None:
+    # Counted as bytes up to 255 items a day, day by day past it: the same
+    # shares, mean, offset and lattice step as a Counter's.
+    from collections import Counter
+
+    rng = random.Random(41)
+    histories = [*random_histories(150, seed=12), [0, 255, 0], [256, 3], [900] * 4, [7], [0, 5]]
+    histories += [[rng.choice([0, 2, 254, 255, 256, 1000]) for _ in range(9)] for _ in range(30)]
+    for history in histories:
+        tally = Counter(history)
+        daily = DailyThroughput.of(history, moments=False)
+        days = len(history)
+        assert daily.probabilities == tuple(tally[k] / days for k in range(max(history) + 1))
+        assert daily.mean == sum(history) / days
+        assert daily.offset == min(history)
+        assert daily.span == math.gcd(*(k - min(history) for k in tally))
+        assert fc._tallies(history) == [tally[k] for k in range(max(history) + 1)]
+
+
+def test_a_negative_count_is_found_among_counts_of_any_size() -> None:
+    for history in ([1, -1], [300, -1], [-300], [0, 255, 256], [5] * 60, [2**70, 0], [0, -(2**70)]):
+        assert fc._has_negative(history) == (min(history) < 0)
+        if min(history) < 0:
+            with pytest.raises(ValueError, match="negative"):
+                fc.when_done_at(history, 3, random.Random(1), 85)
