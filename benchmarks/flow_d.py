@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.scenarios import validated
-from benchmarks.timing import interleaved, posim_case
+from benchmarks.timing import interleaved, paired_time_ratio, posim_case
 
 TARGET_LINEAR = 2.2
 """Most time doubling (d)'s horizon may cost."""
@@ -119,6 +119,7 @@ def bench_flow_d(horizon: float, repeats: int) -> dict[str, Any]:
         f"finishing about 2.8, honest reviews every 10 days, horizon {horizon:g} days",
         "cases": timed,
         "linear_ratio": linear,
+        "paired_linear_ratio": paired_time_ratio(timed, "posim_2x", "posim"),
         "ratio_vs_reference": versus,
         "checks": [
             {

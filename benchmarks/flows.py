@@ -31,7 +31,7 @@ from benchmarks.scenarios import (
     validated,
 )
 from benchmarks.sizes import Sizes
-from benchmarks.timing import interleaved, paired_ratio, posim_case
+from benchmarks.timing import interleaved, paired_ratio, paired_time_ratio, posim_case
 
 
 def bench_flow_a(sizes: Sizes, repeats: int) -> dict[str, Any]:
@@ -122,13 +122,15 @@ def _ratios(timed: dict[str, dict[str, Any]], key: str, mine: str, other: str) -
 
 
 def _linearity(timed: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Time of the twice-as-big run over the time of the base run (CPU, and wall)."""
+    """Time of the twice-as-big run over the time of the base run (CPU, and wall), and
+    ``paired_linear_ratio``: the median of the repeats' back-to-back ratios."""
     double, single = timed["posim_2x"], timed["posim"]
     return {
         "linear_ratio": round(double["best_cpu_s"] / single["best_cpu_s"], 3)
         if single["best_cpu_s"]
         else None,
         "wall_linear_ratio": round(double["best_s"] / single["best_s"], 3),
+        "paired_linear_ratio": paired_time_ratio(timed, "posim_2x", "posim"),
     }
 
 

@@ -124,6 +124,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"by best CPU times; median of the repeats' back-to-back ratios: "
             f"{a2.get('paired_ratio_vs_textbook')} and {a2.get('paired_ratio_vs_ciw')})"
         )
+        paired = ", ".join(
+            f"{key.split('_')[0]} {flow.get('paired_linear_ratio')}"
+            for key, flow in flows.items()
+            if "paired_linear_ratio" in flow
+        )
+        lines.append(f"  (linearity, median of the repeats' back-to-back ratios: {paired})")
         if "ciw_note" in a:
             lines.append(f"  {a['ciw_note']}")
         lines.append("")

@@ -152,3 +152,14 @@ def paired_ratio(timed: dict[str, dict[str, Any]], mine: str, other: str) -> flo
         if ta > 0 and tb > 0 and b["items"] > 0
     ]
     return round(statistics.median(ratios), 3) if ratios else None
+
+
+def paired_time_ratio(timed: dict[str, dict[str, Any]], mine: str, other: str) -> float | None:
+    """Median over the repeats of ``mine``'s CPU time over ``other``'s (timed back to
+    back): a linearity check's steadier partner (see :func:`paired_ratio`)."""
+    ratios = [
+        ta / tb
+        for ta, tb in zip(timed[mine]["cpu_times_s"], timed[other]["cpu_times_s"], strict=True)
+        if tb > 0
+    ]
+    return round(statistics.median(ratios), 3) if ratios else None

@@ -244,3 +244,21 @@ def test_paired_ratio_is_the_median_of_the_back_to_back_ratios() -> None:
     # No CPU time measured on one side: no ratio.
     idle = {**timed, "mine": {"items": 100, "cpu_times_s": [0.0, 0.0, 0.0]}}
     assert timing.paired_ratio(idle, "mine", "other") is None
+
+
+def test_paired_time_ratio_is_the_median_of_the_back_to_back_time_ratios() -> None:
+    timed = {
+        "double": {"cpu_times_s": [2.0, 9.0, 4.2]},
+        "single": {"cpu_times_s": [1.0, 1.0, 2.0]},
+    }
+    # Per repeat 2.0, 9.0 (a disturbed repeat) and 2.1: the median is 2.1.
+    assert timing.paired_time_ratio(timed, "double", "single") == 2.1
+
+
+def test_linearity_checks_have_paired_partners(tiny_report: tuple[dict[str, Any], str]) -> None:
+    report, _ = tiny_report
+    for key in ("a_mm3", "b_tutorial", "c_backlog", "d_overloaded"):
+        flow = report["flows"][key]
+        single, double = flow["cases"]["posim"], flow["cases"]["posim_2x"]
+        expected = double["cpu_times_s"][0] / single["cpu_times_s"][0]  # one repeat: tiny
+        assert flow["paired_linear_ratio"] == pytest.approx(expected, abs=2e-3), key
