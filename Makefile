@@ -36,7 +36,7 @@ play: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy posim
+	$(BIN)/mypy posim benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not slow" -n $(WORKERS) $(PYTEST_ARGS)
 
@@ -57,7 +57,7 @@ bench: $(VENV)/.posim-installed-bench
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy posim
+	$(BIN)/mypy posim benchmarks
 	$(BIN)/lint-imports
 
 format: $(STAMP_TEST)

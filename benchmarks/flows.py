@@ -112,7 +112,7 @@ def _ratios(timed: dict[str, dict[str, Any]], key: str, mine: str, other: str) -
     def ratio(rate: str) -> float | None:
         if not timed[mine][rate] or not timed[other][rate]:
             return None
-        return round(timed[mine][rate] / timed[other][rate], 3)
+        return round(float(timed[mine][rate]) / float(timed[other][rate]), 3)
 
     return {
         f"ratio_{key}": ratio("items_per_cpu_s"),

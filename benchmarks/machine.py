@@ -26,7 +26,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("posim", "simpy", "ciw"):
         try:
             from importlib.metadata import version
