@@ -206,7 +206,8 @@ class StrategyPO(ProductOwner):
         return backlog_key
 
     def on_request(self, item: Item) -> None:
-        """Triage at once, or when the PO's attention allows."""
+        """Triage at once, or when the PO's attention allows (a PO that
+        ``accepts_at_once`` is not asked: the simulation accepts for it)."""
         desk = self.desk
         if self.budget:
             now = desk.now
@@ -215,9 +216,6 @@ class StrategyPO(ProductOwner):
                 self._triage(item)
             else:
                 desk.schedule(when - now, lambda: self._triage(item))
-        elif self._accept_all:  # what _triage does with a request just in the inbox
-            # (the simulation skips this call: see ``accepts_at_once``)
-            desk.accept_automatic(item)
         else:
             self._triage(item)
 
